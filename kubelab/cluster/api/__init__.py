@@ -1,0 +1,1 @@
+"""kube-apiserver's HTTP layer: routing, discovery, OpenAPI, tables, watch, patch and errors."""
