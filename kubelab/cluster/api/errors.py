@@ -75,7 +75,9 @@ def _details(group: str, plural: str, name: str) -> dict[str, Any]:
 
 def not_found(group: str, plural: str, name: str) -> APIError:
     resource = qualified_resource(group, plural)
-    return APIError(404, "NotFound", f'{resource} "{name}" not found', _details(group, plural, name))
+    return APIError(
+        404, "NotFound", f'{resource} "{name}" not found', _details(group, plural, name)
+    )
 
 
 def already_exists(group: str, plural: str, name: str) -> APIError:
@@ -125,14 +127,14 @@ def gone(message: str) -> APIError:
 
 def unsupported_media_type(content_type: str) -> APIError:
     return APIError(
-        415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: {content_type}'
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format - accepted media types include: {content_type}",
     )
 
 
 def entity_too_large(limit: int) -> APIError:
-    return APIError(
-        413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}"
-    )
+    return APIError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
 
 
 def not_acceptable(message: str) -> APIError:

@@ -38,12 +38,11 @@ class Column:
         }
 
 
-NAME_COLUMN = Column(
-    "Name", format="name", description="Name must be unique within a namespace."
-)
+NAME_COLUMN = Column("Name", format="name", description="Name must be unique within a namespace.")
 AGE_COLUMN = Column(
-    "Age", description="CreationTimestamp is a timestamp representing the server time when "
-    "this object was created."
+    "Age",
+    description="CreationTimestamp is a timestamp representing the server time when "
+    "this object was created.",
 )
 
 
@@ -126,9 +125,7 @@ class ResourceStrategy:
         """Field errors for an update: by default the object must be valid on its own."""
         return self.validate(obj)
 
-    def validate_status_update(
-        self, obj: dict[str, Any], old: dict[str, Any]
-    ) -> list[FieldError]:
+    def validate_status_update(self, obj: dict[str, Any], old: dict[str, Any]) -> list[FieldError]:
         return []
 
     def warnings(self, obj: dict[str, Any]) -> list[str]:

@@ -1,0 +1,191 @@
+"""The aiohttp application: authentication, error rendering and routing.
+
+Every response carries ``Cache-Control: no-cache, private`` and an ``Audit-Id`` as
+kube-apiserver's do; every failure becomes a ``Status`` object, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from kubelab.cluster.api import discovery, errors, handlers, negotiation
+from kubelab.cluster.api.errors import APIError
+from kubelab.cluster.api.openapi import OpenAPIDocuments
+from kubelab.cluster.api.rest import ObjectAPI
+from kubelab.cluster.version import version_info
+
+log = logging.getLogger("kubelab.cluster.api")
+
+#: Paths anyone may read without a token (upstream's system:public-info-viewer).
+PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version"}
+
+API_KEY = web.AppKey("object_api", ObjectAPI)
+OPENAPI_KEY = web.AppKey("openapi", OpenAPIDocuments)
+TOKENS_KEY = web.AppKey("tokens", dict)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _status_response(error: APIError) -> web.Response:
+    return web.Response(
+        body=json.dumps(error.status(), separators=(",", ":")).encode(),
+        status=error.code,
+        content_type="application/json",
+    )
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except APIError as error:
+        response = _status_response(error)
+    except web.HTTPNotFound:
+        response = _status_response(handlers._not_found_path())
+    except web.HTTPMethodNotAllowed:
+        response = _status_response(
+            APIError(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            )
+        )
+    except (ConnectionResetError, web.HTTPException):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the API must answer with a Status, not a trace
+        log.exception("internal error serving %s %s", request.method, request.path)
+        response = _status_response(errors.internal_error(type(exc).__name__))
+    if not response.prepared:
+        response.headers.setdefault("Cache-Control", "no-cache, private")
+        response.headers.setdefault("Audit-Id", str(uuid.uuid4()))
+    return response
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path not in PUBLIC_PATHS:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        user = request.app[TOKENS_KEY].get(token)
+        if user is None:
+            raise errors.unauthorized()
+        request["user"] = user
+    return await handler(request)
+
+
+def _json(body: Any, content_type: str = "application/json") -> web.Response:
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        headers={"Content-Type": content_type},
+    )
+
+
+def _discovery_response(request: web.Request, core: bool, legacy: dict[str, Any]) -> web.Response:
+    if negotiation.parse_accept(request.headers.get("Accept")).as_aggregated_discovery:
+        body = discovery.aggregated_discovery(request.app[API_KEY].registry, core)
+        return _json(body, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+    return _json(legacy)
+
+
+async def get_version(request: web.Request) -> web.Response:
+    return _json(version_info())
+
+
+async def get_health(request: web.Request) -> web.Response:
+    return web.Response(text="ok", content_type="text/plain")
+
+
+async def get_core_discovery(request: web.Request) -> web.Response:
+    return _discovery_response(request, True, discovery.api_versions())
+
+
+async def get_groups_discovery(request: web.Request) -> web.Response:
+    registry = request.app[API_KEY].registry
+    return _discovery_response(request, False, discovery.api_group_list(registry))
+
+
+async def get_group(request: web.Request) -> web.Response:
+    body = discovery.api_group(request.app[API_KEY].registry, request.match_info["group"])
+    if body is None:
+        raise handlers._not_found_path()
+    return _json(body)
+
+
+def _resource_list(request: web.Request, group: str, version: str) -> web.Response:
+    body = discovery.api_resource_list(request.app[API_KEY].registry, group, version)
+    if body is None:
+        raise handlers._not_found_path()
+    return _json(body)
+
+
+async def core_resources(request: web.Request) -> web.StreamResponse:
+    version, tail = request.match_info["version"], request.match_info.get("tail", "")
+    if not tail:
+        return _resource_list(request, "", version)
+    return await handlers.handle(request, request.app[API_KEY], "", version, tail)
+
+
+async def group_resources(request: web.Request) -> web.StreamResponse:
+    group, version = request.match_info["group"], request.match_info["version"]
+    tail = request.match_info.get("tail", "")
+    if not tail:
+        return _resource_list(request, group, version)
+    return await handlers.handle(request, request.app[API_KEY], group, version, tail)
+
+
+async def get_openapi_v3_index(request: web.Request) -> web.Response:
+    return _json(request.app[OPENAPI_KEY].index())
+
+
+async def get_openapi_v3_document(request: web.Request) -> web.Response:
+    path = request.match_info["path"]
+    parts = path.split("/")
+    if parts[0] == "api" and len(parts) == 2:
+        group, version = "", parts[1]
+    elif parts[0] == "apis" and len(parts) == 3:
+        group, version = parts[1], parts[2]
+    else:
+        raise handlers._not_found_path()
+    document = request.app[OPENAPI_KEY].document(group, version)
+    if document is None:
+        raise handlers._not_found_path()
+    return _json(document)
+
+
+async def get_openapi_v2(request: web.Request) -> web.Response:
+    accept = request.headers.get("Accept", "")
+    if "protobuf" in accept and "json" not in accept:
+        raise errors.not_acceptable("only application/json is supported for /openapi/v2")
+    return _json(request.app[OPENAPI_KEY].v2())
+
+
+def build_app(api: ObjectAPI, tokens: dict[str, dict[str, Any]]) -> web.Application:
+    """The API server application for an object API and a token → user table."""
+    app = web.Application(
+        middlewares=[errors_middleware, auth_middleware],
+        client_max_size=negotiation.MAX_BODY_BYTES + 1,
+    )
+    app[API_KEY] = api
+    app[OPENAPI_KEY] = OpenAPIDocuments(api.registry)
+    app[TOKENS_KEY] = tokens
+    route = app.router
+    route.add_get("/version", get_version)
+    for path in ("/healthz", "/livez", "/readyz"):
+        route.add_get(path, get_health)
+    route.add_get("/api", get_core_discovery)
+    route.add_get("/apis", get_groups_discovery)
+    route.add_get("/openapi/v3", get_openapi_v3_index)
+    route.add_get("/openapi/v3/{path:.+}", get_openapi_v3_document)
+    route.add_get("/openapi/v2", get_openapi_v2)
+    route.add_get("/apis/{group}", get_group)
+    route.add_route("*", "/api/{version}", core_resources)
+    route.add_route("*", "/api/{version}/{tail:.*}", core_resources)
+    route.add_route("*", "/apis/{group}/{version}", group_resources)
+    route.add_route("*", "/apis/{group}/{version}/{tail:.*}", group_resources)
+    return app

@@ -1,0 +1,505 @@
+"""HTTP handlers for resource endpoints: ``/api/v1/...`` and ``/apis/<group>/<version>/...``.
+
+A request path names a resource (and maybe a namespace, an object and a subresource); the verb
+comes from the HTTP method and the ``watch`` parameter. Handlers translate query parameters into
+options for :class:`~kubelab.cluster.api.rest.ObjectAPI` and render its results as JSON, Tables
+or watch streams. Subresources with their own behaviour (logs, exec, proxies) register
+themselves in :data:`SUBRESOURCE_HANDLERS`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from kubelab.cluster.api import errors, negotiation, tables, watch
+from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
+from kubelab.cluster.api.selectors import (
+    check_field_selector,
+    parse_field_selector,
+    parse_label_selector,
+)
+from kubelab.cluster.resources.base import ResourceStrategy
+
+NAMESPACE_SUBRESOURCES = {"status", "finalize"}
+
+
+@dataclass
+class Target:
+    """What a resource path points at."""
+
+    strategy: ResourceStrategy
+    namespace: str | None
+    name: str | None
+    subresource: str
+    rest: str  # the remainder of a proxy path
+
+
+SubresourceHandler = Callable[[web.Request, ObjectAPI, Target], Awaitable[web.StreamResponse]]
+#: Handlers for streaming and proxy subresources, keyed by (plural, subresource).
+SUBRESOURCE_HANDLERS: dict[tuple[str, str], SubresourceHandler] = {}
+
+
+def resolve_target(api: ObjectAPI, group: str, version: str, tail: str) -> Target:
+    parts = [p for p in tail.split("/")]
+    if parts and parts[-1] == "":
+        parts = parts[:-1]
+    namespace = None
+    if (
+        len(parts) >= 3
+        and parts[0] == "namespaces"
+        and not (len(parts) == 3 and parts[2] in NAMESPACE_SUBRESOURCES)
+    ):
+        namespace, parts = parts[1], parts[2:]
+    if not parts or not parts[0]:
+        raise _not_found_path()
+    strategy = api.registry.get(group, version, parts[0])
+    if strategy is None:
+        raise _not_found_path()
+    if namespace is not None and not strategy.namespaced:
+        raise _not_found_path()
+    name = parts[1] if len(parts) > 1 else None
+    subresource = parts[2] if len(parts) > 2 else ""
+    rest = "/".join(parts[3:])
+    if subresource and subresource not in strategy.subresources:
+        raise _not_found_path()
+    if rest and subresource != "proxy":
+        raise _not_found_path()
+    if strategy.namespaced and name is not None and namespace is None:
+        raise _not_found_path()
+    return Target(strategy, namespace, name, subresource, rest)
+
+
+def _not_found_path() -> errors.APIError:
+    return errors.APIError(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]},
+    )
+
+
+def _json(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
+    response = web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
+    )
+    for warning in dict.fromkeys(warnings or []):
+        response.headers.add("Warning", '299 - "' + warning.replace('"', '\\"') + '"')
+    return response
+
+
+def _write_options(request: web.Request) -> WriteOptions:
+    query = request.query
+    validation = query.get("fieldValidation", "Warn") or "Warn"
+    if validation not in ("Strict", "Warn", "Ignore"):
+        raise errors.bad_request(
+            f"fieldValidation parameter unsupported: {validation}. Supported values are: "
+            "Ignore, Warn, Strict"
+        )
+    dry_run = query.getall("dryRun", [])
+    for value in dry_run:
+        if value != "All":
+            raise errors.bad_request(f"Invalid dry run value: {value}")
+    return WriteOptions(
+        dry_run=bool(dry_run),
+        field_manager=query.get("fieldManager", ""),
+        field_validation=validation,
+    )
+
+
+async def _read_body(request: web.Request) -> bytes:
+    if request.content_length and request.content_length > negotiation.MAX_BODY_BYTES:
+        raise errors.entity_too_large(negotiation.MAX_BODY_BYTES)
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(65536):
+        data.extend(chunk)
+        if len(data) > negotiation.MAX_BODY_BYTES:
+            raise errors.entity_too_large(negotiation.MAX_BODY_BYTES)
+    return bytes(data)
+
+
+def _table_or_object(
+    request: web.Request,
+    api: ObjectAPI,
+    strategy: ResourceStrategy,
+    obj: dict[str, Any],
+    status: int = 200,
+    warnings: list[str] | None = None,
+) -> web.Response:
+    accept = negotiation.parse_accept(request.headers.get("Accept"))
+    if accept.as_table:
+        body = tables.table(
+            strategy,
+            [obj],
+            api.clock.now(),
+            request.query.get("includeObject", "Metadata"),
+            list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+        )
+        return _json(body, status, warnings)
+    if accept.as_partial_metadata:
+        return _json(tables.partial_metadata(obj), status, warnings)
+    return _json(obj, status, warnings)
+
+
+async def handle(
+    request: web.Request, api: ObjectAPI, group: str, version: str, tail: str
+) -> web.StreamResponse:
+    target = resolve_target(api, group, version, tail)
+    strategy = target.strategy
+    method = request.method
+    special = SUBRESOURCE_HANDLERS.get((strategy.plural, target.subresource))
+    if target.subresource and special is not None:
+        return await special(request, api, target)
+    namespace = target.namespace or ""
+    if target.name is None:
+        if method == "GET":
+            if request.query.get("watch") in ("true", "1"):
+                return await _watch(request, api, target)
+            return _list(request, api, target)
+        if method == "POST":
+            return await _create(request, api, target)
+        if method == "DELETE":
+            return await _delete_collection(request, api, target)
+        raise errors.method_not_allowed(method, strategy.kind)
+    if target.subresource == "scale":
+        return await _scale(request, api, target)
+    if target.subresource and target.subresource != "status":
+        raise errors.method_not_allowed(method, strategy.kind)
+    if method == "GET":
+        return _table_or_object(request, api, strategy, api.get(strategy, namespace, target.name))
+    if method == "PUT":
+        options = _write_options(request)
+        body = negotiation.decode_body(
+            request.headers.get("Content-Type"), await _read_body(request)
+        )
+        result = api.update(strategy, namespace, target.name, body, options, target.subresource)
+        return _json(result, 200, options.warnings)
+    if method == "PATCH":
+        options = _write_options(request)
+        patch_type, patch_body = negotiation.decode_patch(
+            request.headers.get("Content-Type"), await _read_body(request)
+        )
+        if patch_type == "apply":
+            return await _apply(request, api, target, patch_body, options)
+        result = api.patch(
+            strategy, namespace, target.name, patch_type, patch_body, options, target.subresource
+        )
+        return _json(result, 200, options.warnings)
+    if method == "DELETE" and not target.subresource:
+        raw = await _read_body(request)
+        body = negotiation.decode_json(raw) if raw.strip() else None
+        options = DeleteOptions.from_body(body, dict(request.query))
+        obj, removed = api.delete(strategy, namespace, target.name, options)
+        if removed and not getattr(strategy, "return_deleted_object", False):
+            return _json(_deleted_status(strategy, obj))
+        return _json(obj)
+    raise errors.method_not_allowed(method, strategy.kind)
+
+
+async def _apply(
+    request: web.Request, api: ObjectAPI, target: Target, body: Any, options: WriteOptions
+) -> web.Response:
+    applier = getattr(api, "server_side_apply", None)
+    if applier is None:
+        raise errors.unsupported_media_type(
+            ", ".join(k for k, v in negotiation.PATCH_TYPES.items() if v != "apply")
+        )
+    obj, status = applier(
+        target.strategy,
+        target.namespace or "",
+        target.name,
+        body,
+        options,
+        request.query.get("force") == "true",
+        target.subresource,
+    )
+    return _json(obj, status, options.warnings)
+
+
+def _deleted_status(strategy: ResourceStrategy, obj: dict[str, Any]) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "name": obj["metadata"]["name"],
+        "kind": strategy.plural,
+        "uid": obj["metadata"].get("uid", ""),
+    }
+    if strategy.group:
+        details["group"] = strategy.group
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }
+
+
+async def _create(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
+    options = _write_options(request)
+    body = negotiation.decode_body(request.headers.get("Content-Type"), await _read_body(request))
+    obj = api.create(target.strategy, target.namespace or "", body, options)
+    return _table_or_object(request, api, target.strategy, obj, 201, options.warnings)
+
+
+# --- list and watch --------------------------------------------------------------------------
+
+
+def _filters(request: web.Request, target: Target) -> tuple[Any, Any]:
+    strategy = target.strategy
+    labels = parse_label_selector(request.query.get("labelSelector"))
+    fields = parse_field_selector(request.query.get("fieldSelector"))
+    allowed = {"metadata.name"} | set(strategy.selectable_fields)
+    if strategy.namespaced:
+        allowed.add("metadata.namespace")
+    check_field_selector(fields, allowed)
+
+    def matches(obj: dict[str, Any]) -> bool:
+        if target.namespace and obj["metadata"].get("namespace") != target.namespace:
+            return False
+        if not labels.matches(obj["metadata"].get("labels")):
+            return False
+        return fields.matches(strategy.field_values(obj))
+
+    return matches, fields
+
+
+def _continue_token(resource_version: int, last: dict[str, Any]) -> str:
+    meta = last["metadata"]
+    raw = json.dumps(
+        {
+            "v": "meta.k8s.io/v1",
+            "rv": resource_version,
+            "start": f"{meta.get('namespace', '')}/{meta['name']}\x00",
+        }
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_continue(token: str) -> tuple[int, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(data["rv"]), str(data["start"])
+    except (ValueError, KeyError, TypeError):
+        raise errors.bad_request(
+            "continue key is not valid: incorrect encoded start "
+            "resourceVersion (version meta.k8s.io/v1)"
+        ) from None
+
+
+def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
+    strategy = target.strategy
+    matches, _ = _filters(request, target)
+    revision = api.store.revision
+    items = [o for o in api.list(strategy, target.namespace) if matches(o)]
+    token = request.query.get("continue")
+    if token:
+        revision, start = _decode_continue(token)
+        items = [
+            o
+            for o in items
+            if f"{o['metadata'].get('namespace', '')}/{o['metadata']['name']}" >= start
+        ]
+    list_meta: dict[str, Any] = {"resourceVersion": str(revision)}
+    limit = request.query.get("limit")
+    if limit and limit.isdigit() and 0 < int(limit) < len(items):
+        items, remaining = items[: int(limit)], len(items) - int(limit)
+        list_meta["continue"] = _continue_token(revision, items[-1])
+        list_meta["remainingItemCount"] = remaining
+    accept = negotiation.parse_accept(request.headers.get("Accept"))
+    presented = [api.present(strategy, o) for o in items]
+    if accept.as_table:
+        return _json(
+            tables.table(
+                strategy,
+                presented,
+                api.clock.now(),
+                request.query.get("includeObject", "Metadata"),
+                list_meta=list_meta,
+            )
+        )
+    if accept.as_partial_metadata:
+        return _json(
+            {
+                "kind": "PartialObjectMetadataList",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": list_meta,
+                "items": [tables.partial_metadata(o) for o in presented],
+            }
+        )
+    for obj in presented:
+        obj.pop("apiVersion", None)
+        obj.pop("kind", None)
+    return _json(
+        {
+            "kind": strategy.list_kind,
+            "apiVersion": strategy.api_version,
+            "metadata": list_meta,
+            "items": presented,
+        }
+    )
+
+
+async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.StreamResponse:
+    strategy = target.strategy
+    matches, _ = _filters(request, target)
+    query = request.query
+    send_initial = query.get("sendInitialEvents") == "true"
+    bookmarks = query.get("allowWatchBookmarks") == "true"
+    if send_initial and not bookmarks:
+        raise errors.invalid_object(
+            "meta.k8s.io",
+            "ListOptions",
+            "",
+            [
+                errors.forbidden_field(
+                    "allowWatchBookmarks",
+                    "allowWatchBookmarks required when sendInitialEvents is set",
+                )
+            ],
+        )
+    version_text = query.get("resourceVersion", "")
+    initial: list[dict[str, Any]] | None = None
+    if version_text in ("", "0") or send_initial:
+        since = api.store.revision
+        initial = [o for o in api.list(strategy, target.namespace) if matches(o)]
+    else:
+        try:
+            since = int(version_text)
+        except ValueError:
+            raise errors.bad_request(f"invalid resource version: {version_text}") from None
+    accept = negotiation.parse_accept(request.headers.get("Accept"))
+    now = api.clock.now
+
+    def render(stored: dict[str, Any], first: bool) -> dict[str, Any]:
+        obj = api.present(strategy, stored)
+        if accept.as_table:
+            return tables.table(
+                strategy,
+                [obj],
+                now(),
+                query.get("includeObject", "Metadata"),
+                with_columns=first,
+                list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]},
+            )
+        if accept.as_partial_metadata:
+            return tables.partial_metadata(obj)
+        return obj
+
+    timeout_text = query.get("timeoutSeconds")
+    timeout = float(timeout_text) if timeout_text and timeout_text.isdigit() else None
+    return await watch.stream(
+        request,
+        api.store,
+        api.storage_key(strategy),
+        initial,
+        since,
+        matches,
+        render,
+        {"kind": strategy.kind, "apiVersion": strategy.api_version},
+        bookmarks,
+        send_initial,
+        timeout,
+    )
+
+
+async def _delete_collection(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
+    strategy = target.strategy
+    matches, _ = _filters(request, target)
+    raw = await _read_body(request)
+    body = negotiation.decode_json(raw) if raw.strip() else None
+    options = DeleteOptions.from_body(body, dict(request.query))
+    deleted = []
+    for stored in [o for o in api.list(strategy, target.namespace) if matches(o)]:
+        meta = stored["metadata"]
+        try:
+            obj, _ = api.delete(strategy, meta.get("namespace", ""), meta["name"], options)
+        except errors.APIError as exc:
+            if exc.code == 404:
+                continue
+            raise
+        obj.pop("apiVersion", None)
+        obj.pop("kind", None)
+        deleted.append(obj)
+    return _json(
+        {
+            "kind": strategy.list_kind,
+            "apiVersion": strategy.api_version,
+            "metadata": {"resourceVersion": str(api.store.revision)},
+            "items": deleted,
+        }
+    )
+
+
+# --- scale -----------------------------------------------------------------------------------
+
+
+def scale_of(strategy: ResourceStrategy, obj: dict[str, Any]) -> dict[str, Any]:
+    """The ``autoscaling/v1`` Scale view of a scalable object."""
+    meta = obj["metadata"]
+    selector = getattr(strategy, "scale_selector", None)
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
+        "status": {
+            "replicas": obj.get("status", {}).get("replicas", 0),
+            "selector": selector(obj) if selector else "",
+        },
+    }
+
+
+async def _scale(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
+    from kubelab.cluster.api import patch as patching
+
+    strategy, namespace, name = target.strategy, target.namespace or "", target.name or ""
+    current = api.get(strategy, namespace, name)
+    scale = scale_of(strategy, current)
+    if request.method == "GET":
+        return _json(scale)
+    options = _write_options(request)
+    raw = await _read_body(request)
+    if request.method == "PUT":
+        wanted = negotiation.decode_body(request.headers.get("Content-Type"), raw)
+    elif request.method == "PATCH":
+        patch_type, body = negotiation.decode_patch(request.headers.get("Content-Type"), raw)
+        if patch_type == "json":
+            wanted = patching.apply_json_patch(scale, body)
+        elif patch_type in ("merge", "strategic"):
+            wanted = patching.apply_merge_patch(scale, body)
+        else:
+            raise errors.unsupported_media_type(patch_type)
+    else:
+        raise errors.method_not_allowed(request.method, "Scale")
+    if not isinstance(wanted, dict):
+        raise errors.bad_request("the body of the request was in an unknown format")
+    replicas = (wanted.get("spec") or {}).get("replicas", 0)
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        raise errors.bad_request(
+            'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
+            f"{type(replicas).__name__} into Go struct field ScaleSpec.spec.replicas of type int32"
+        )
+    if replicas < 0:
+        raise errors.invalid_object(
+            "autoscaling",
+            "Scale",
+            name,
+            [errors.invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+        )
+    version = (wanted.get("metadata") or {}).get("resourceVersion")
+    if version and version != current["metadata"]["resourceVersion"]:
+        raise errors.conflict(strategy.group, strategy.plural, name, errors.OBJECT_MODIFIED)
+    updated = dict(current)
+    updated["spec"] = {**current.get("spec", {}), "replicas": replicas}
+    result = api.update(strategy, namespace, name, updated, options)
+    return _json(scale_of(strategy, result), 200, options.warnings)

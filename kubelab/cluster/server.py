@@ -1,0 +1,133 @@
+"""The teaching cluster process: wires the API server, the store and the control plane.
+
+``python -m kubelab.cluster.server --home DIR`` runs a cluster in the foreground (the
+``kubelab cluster up`` command starts it in the background), and :class:`TeachingCluster`
+runs one inside another program's event loop, as the test suite's fixture does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import ssl
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from kubelab.cluster import bootstrap
+from kubelab.cluster.api.app import build_app
+from kubelab.cluster.api.rest import ObjectAPI
+from kubelab.cluster.certs import ensure_certificates
+from kubelab.cluster.clock import Clock
+from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
+from kubelab.cluster.resources.builtin import builtin_registry
+from kubelab.cluster.store.objects import ObjectStore
+
+log = logging.getLogger("kubelab.cluster")
+
+ADMIN_USER = {"username": "kubelab-admin", "groups": ["system:masters", "system:authenticated"]}
+
+
+class TeachingCluster:
+    """One teaching cluster: state under ``home``, API on 127.0.0.1:``port`` (0 = any free)."""
+
+    def __init__(self, home: Path, port: int = 0, time_scale: float = 1.0, nodes: int = 1) -> None:
+        self.home = home
+        self.port = port
+        self.clock = Clock(time_scale)
+        self.node_count = nodes
+        self.store: ObjectStore | None = None
+        self.api: ObjectAPI | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.home / "kubeconfig"
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def _admin_token(self) -> str:
+        path = self.home / "admin.token"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    async def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.store = ObjectStore(self.home / "cluster.db")
+        self.api = ObjectAPI(self.store, builtin_registry(), self.clock)
+        bootstrap.ensure_namespaces(self.api)
+        token = self._admin_token()
+        certs = ensure_certificates(self.home / "pki")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certs.server_cert, certs.server_key)
+        app = build_app(self.api, {token: ADMIN_USER})
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, "127.0.0.1", self.port, ssl_context=context, reuse_address=True
+        )
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # noqa: SLF001
+        self.port = sockets[0].getsockname()[1]
+        write_kubeconfig(
+            self.kubeconfig_path, kubeconfig_document(self.url, certs.ca_cert.read_bytes(), token)
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.store is not None:
+            self.store.close()
+
+
+def _write_state(home: Path, cluster: TeachingCluster) -> None:
+    state = {"pid": os.getpid(), "port": cluster.port, "url": cluster.url}
+    (home / "server.json").write_text(json.dumps(state))
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    home = Path(args.home)
+    cluster = TeachingCluster(home, args.port, args.time_scale, args.nodes)
+    await cluster.start()
+    _write_state(home, cluster)
+    log.info("teaching cluster serving on %s", cluster.url)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    await stopped.wait()
+    log.info("teaching cluster stopping")
+    await cluster.stop()
+    (home / "server.json").unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kubelab.cluster.server")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--nodes", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""A versioned object store on SQLite, with a watch history: the teaching cluster's etcd.
+
+Every write gets the next value of one cluster-wide counter, the *resourceVersion*, exactly as
+etcd's revision numbers back Kubernetes resource versions. Writes are committed to SQLite (WAL
+journal, ``synchronous=FULL``) before they are acknowledged, so an acknowledged write survives a
+``kill -9``. Reads are served from an in-memory copy, like kube-apiserver's watch cache, and a
+bounded history of recent changes lets watchers resume from a resourceVersion; asking for one
+older than the history gives "too old resource version", as a compacted etcd would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: How many recent changes a watch can resume from (etcd compaction keeps a window, too).
+HISTORY_SIZE = 20_000
+
+
+class StoreError(Exception):
+    """Base for the store's precondition failures; the API layer turns them into Status errors."""
+
+
+class KeyExists(StoreError):
+    pass
+
+
+class KeyMissing(StoreError):
+    pass
+
+
+class VersionConflict(StoreError):
+    pass
+
+
+class TooOld(StoreError):
+    def __init__(self, requested: int, oldest: int) -> None:
+        super().__init__(f"too old resource version: {requested} ({oldest})")
+        self.requested = requested
+        self.oldest = oldest
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed change, as a watcher receives it."""
+
+    type: str  # ADDED, MODIFIED or DELETED
+    key: str
+    namespace: str
+    name: str
+    object: dict[str, Any]
+    resource_version: int
+    #: The object before this change (None for ADDED), so filtered watches can tell when an
+    #: object starts or stops matching a selector.
+    previous: dict[str, Any] | None = None
+
+
+class Watcher:
+    """A queue of changes for one prefix, fed by the store until it is closed."""
+
+    def __init__(self, store: ObjectStore, key: str) -> None:
+        self.key = key
+        self.queue: asyncio.Queue[Change | None] = asyncio.Queue()
+        self._store = store
+
+    def close(self) -> None:
+        self._store._watchers.discard(self)
+        self.queue.put_nowait(None)
+
+
+class ObjectStore:
+    """Objects keyed by resource key (``apps/deployments``), namespace and name."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS objects (key TEXT NOT NULL, namespace TEXT NOT NULL, "
+            "name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL, "
+            "PRIMARY KEY (key, namespace, name))"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+        )
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+        self._revision = row[0] if row else 1
+        self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        for key, namespace, name, body in self._db.execute(
+            "SELECT key, namespace, name, body FROM objects"
+        ):
+            self._objects.setdefault(key, {})[(namespace, name)] = json.loads(body)
+        self._history: deque[Change] = deque(maxlen=HISTORY_SIZE)
+        self._startup_revision = self._revision
+        self._watchers: set[Watcher] = set()
+
+    # --- reads ------------------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """The resourceVersion of the most recent write."""
+        return self._revision
+
+    def get(self, key: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The stored object, shared: callers must copy it before changing it."""
+        return self._objects.get(key, {}).get((namespace, name))
+
+    def list(self, key: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Objects under a key (optionally one namespace), ordered by namespace then name."""
+        bucket = self._objects.get(key, {})
+        items = ((k, v) for k, v in bucket.items() if namespace is None or k[0] == namespace)
+        return [v for _, v in sorted(items, key=lambda kv: kv[0])]
+
+    def keys(self) -> Iterator[str]:
+        return iter(list(self._objects))
+
+    def namespace_is_empty(self, namespace: str) -> bool:
+        return not any(ns == namespace for bucket in self._objects.values() for ns, _ in bucket)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def create(self, key: str, obj: dict[str, Any]) -> dict[str, Any]:
+        namespace, name = _identity(obj)
+        if (namespace, name) in self._objects.get(key, {}):
+            raise KeyExists(name)
+        return self._commit("ADDED", key, namespace, name, obj)
+
+    def update(self, key: str, obj: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+        namespace, name = _identity(obj)
+        current = self.get(key, namespace, name)
+        if current is None:
+            raise KeyMissing(name)
+        if expected_version is not None and _version(current) != expected_version:
+            raise VersionConflict(name)
+        return self._commit("MODIFIED", key, namespace, name, obj)
+
+    def delete(
+        self, key: str, namespace: str, name: str, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        current = self.get(key, namespace, name)
+        if current is None:
+            raise KeyMissing(name)
+        if expected_version is not None and _version(current) != expected_version:
+            raise VersionConflict(name)
+        return self._commit("DELETED", key, namespace, name, dict(current))
+
+    def _commit(
+        self, change_type: str, key: str, namespace: str, name: str, obj: dict[str, Any]
+    ) -> dict[str, Any]:
+        revision = self._revision + 1
+        obj["metadata"]["resourceVersion"] = str(revision)
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            if change_type == "DELETED":
+                self._db.execute(
+                    "DELETE FROM objects WHERE key = ? AND namespace = ? AND name = ?",
+                    (key, namespace, name),
+                )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?)",
+                    (key, namespace, name, revision, json.dumps(obj, separators=(",", ":"))),
+                )
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (revision,))
+        self._revision = revision
+        bucket = self._objects.setdefault(key, {})
+        previous = bucket.get((namespace, name))
+        if change_type == "DELETED":
+            bucket.pop((namespace, name), None)
+        else:
+            bucket[(namespace, name)] = obj
+        change = Change(change_type, key, namespace, name, obj, revision, previous)
+        self._history.append(change)
+        for watcher in list(self._watchers):
+            if watcher.key == key:
+                watcher.queue.put_nowait(change)
+        return obj
+
+    # --- watch ------------------------------------------------------------------------------
+
+    def watch(self, key: str, since: int) -> tuple[Watcher, list[Change]]:
+        """Start watching ``key``: the changes after ``since`` so far, and a live queue.
+
+        Raises :class:`TooOld` when ``since`` is older than the retained history.
+        """
+        if since < self._watch_floor():
+            raise TooOld(since, self._watch_floor())
+        backlog = [c for c in self._history if c.key == key and c.resource_version > since]
+        watcher = Watcher(self, key)
+        self._watchers.add(watcher)
+        return watcher, backlog
+
+    def _watch_floor(self) -> int:
+        """The oldest resourceVersion a watch can start from."""
+        if len(self._history) == self._history.maxlen:
+            return self._history[0].resource_version - 1
+        return self._startup_revision
+
+    def close(self) -> None:
+        for watcher in list(self._watchers):
+            watcher.close()
+        self._db.close()
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace", ""), meta["name"]
+
+
+def _version(obj: dict[str, Any]) -> int:
+    return int(obj["metadata"].get("resourceVersion", "0"))
