@@ -8,7 +8,6 @@ anything else.
 
 from __future__ import annotations
 
-from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.rest import ObjectAPI
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

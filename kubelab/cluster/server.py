@@ -21,10 +21,12 @@ from typing import Any
 from aiohttp import web
 
 from kubelab.cluster import bootstrap
+from kubelab.cluster.api import admission
 from kubelab.cluster.api.app import build_app
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.certs import ensure_certificates
 from kubelab.cluster.clock import Clock
+from kubelab.cluster.controllers.manager import start_controllers
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.resources.builtin import builtin_registry
 from kubelab.cluster.store.objects import ObjectStore
@@ -67,7 +69,9 @@ class TeachingCluster:
         self.home.mkdir(parents=True, exist_ok=True)
         self.store = ObjectStore(self.home / "cluster.db")
         self.api = ObjectAPI(self.store, builtin_registry(), self.clock)
+        admission.install(self.api)
         bootstrap.ensure_namespaces(self.api)
+        self._tasks = start_controllers(self.api)
         token = self._admin_token()
         certs = ensure_certificates(self.home / "pki")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

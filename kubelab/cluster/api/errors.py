@@ -129,7 +129,8 @@ def unsupported_media_type(content_type: str) -> APIError:
     return APIError(
         415,
         "UnsupportedMediaType",
-        f"the body of the request was in an unknown format - accepted media types include: {content_type}",
+        "the body of the request was in an unknown format - accepted media types include: "
+        + content_type,
     )
 
 
@@ -240,10 +241,8 @@ def too_long(path: str, limit: int) -> FieldError:
 
 def invalid_object(group: str, kind: str, name: str, errors: list[FieldError]) -> APIError:
     """The 422 ``Invalid`` error for a list of field errors (``errors.NewInvalid``)."""
-    if len(errors) == 1:
-        summary = str(errors[0])
-    else:
-        summary = "[" + ", ".join(str(e) for e in errors) + "]"
+    listed = ", ".join(str(e) for e in errors)
+    summary = listed if len(errors) == 1 else f"[{listed}]"
     details: dict[str, Any] = {
         "name": name,
         "kind": kind,

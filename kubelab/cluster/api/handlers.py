@@ -170,7 +170,9 @@ async def handle(
         raise errors.method_not_allowed(method, strategy.kind)
     if target.subresource == "scale":
         return await _scale(request, api, target)
-    if target.subresource and target.subresource != "status":
+    if target.subresource not in ("", "status", "finalize"):
+        raise errors.method_not_allowed(method, strategy.kind)
+    if target.subresource == "finalize" and method != "PUT":
         raise errors.method_not_allowed(method, strategy.kind)
     if method == "GET":
         return _table_or_object(request, api, strategy, api.get(strategy, namespace, target.name))

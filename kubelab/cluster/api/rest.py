@@ -111,6 +111,8 @@ class ObjectAPI:
         self.clock = clock
         #: Admission plugins: ``plugin(api, strategy, obj, old)``; may change obj or raise.
         self.admission: list[Any] = []
+        #: Delete admission: ``plugin(api, strategy, obj)``; may raise to refuse a deletion.
+        self.delete_admission: list[Any] = []
         #: Called after every committed write with (strategy, old, new); new is None on removal.
         self.write_hooks: list[Any] = []
 
@@ -329,7 +331,14 @@ class ObjectAPI:
                 meta[key] = _meta(old)[key]
             else:
                 meta.pop(key, None)
-        if subresource == "status":
+        if subresource == "finalize":
+            finalizers = (obj.get("spec") or {}).get("finalizers")
+            obj = {**copy.deepcopy(old), "spec": {**old.get("spec", {}), "finalizers": finalizers}}
+            if finalizers is None:
+                del obj["spec"]["finalizers"]
+            meta = _meta(obj)
+            self._validate(strategy, obj, strategy.validate_update(obj, old))
+        elif subresource == "status":
             strategy.prepare_for_status_update(obj, old)
             problems = strategy.validate_status_update(obj, old)
             self._validate(strategy, obj, problems)
@@ -467,6 +476,8 @@ class ObjectAPI:
                 f"{options.precondition_resource_version}, ResourceVersion in object meta: "
                 f"{meta.get('resourceVersion')}",
             )
+        for plugin in self.delete_admission:
+            plugin(self, strategy, obj)
         finalizers = list(meta.get("finalizers") or [])
         policy = options.propagation_policy or getattr(
             strategy, "default_propagation_policy", "Background"
