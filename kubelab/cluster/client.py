@@ -67,27 +67,52 @@ class LocalClient:
         self, resource: Resource, obj: dict[str, Any], subresource: str = ""
     ) -> dict[str, Any]:
         meta = obj["metadata"]
-        return self.api.update(self.strategy(resource), meta.get("namespace", ""), meta["name"],
-                               obj, self._options(), subresource)
+        return self.api.update(
+            self.strategy(resource),
+            meta.get("namespace", ""),
+            meta["name"],
+            obj,
+            self._options(),
+            subresource,
+        )
 
     def update_status(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
         return self.update(resource, obj, "status")
 
     def patch(
-        self, resource: Resource, namespace: str, name: str, patch: Any,
-        patch_type: str = "merge", subresource: str = "",
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        patch: Any,
+        patch_type: str = "merge",
+        subresource: str = "",
     ) -> dict[str, Any]:
-        return self.api.patch(self.strategy(resource), namespace, name, patch_type, patch,
-                              self._options(), subresource)
+        return self.api.patch(
+            self.strategy(resource),
+            namespace,
+            name,
+            patch_type,
+            patch,
+            self._options(),
+            subresource,
+        )
 
     def delete(
-        self, resource: Resource, namespace: str, name: str,
-        propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
         uid: str | None = None,
     ) -> dict[str, Any] | None:
         """Delete an object; None when it was already gone."""
-        options = DeleteOptions(grace_period_seconds=grace_period_seconds,
-                                propagation_policy=propagation_policy, precondition_uid=uid)
+        options = DeleteOptions(
+            grace_period_seconds=grace_period_seconds,
+            propagation_policy=propagation_policy,
+            precondition_uid=uid,
+        )
         try:
             obj, _ = self.api.delete(self.strategy(resource), namespace, name, options)
         except APIError as error:

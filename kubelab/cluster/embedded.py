@@ -22,8 +22,9 @@ class EmbeddedCluster:
     def __init__(self, home: Path, time_scale: float = 1.0, nodes: int = 1) -> None:
         self.cluster = TeachingCluster(home, 0, time_scale, nodes)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="kubelab-cluster",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="kubelab-cluster", daemon=True
+        )
 
     @property
     def kubeconfig(self) -> Path:

@@ -39,7 +39,11 @@ class EventRecorder:
         self._recent: dict[tuple[str, str, str, str, str], str] = {}
 
     def record(
-        self, obj: dict[str, Any], event_type: str, reason: str, message: str,
+        self,
+        obj: dict[str, Any],
+        event_type: str,
+        reason: str,
+        message: str,
         field_path: str = "",
     ) -> None:
         involved = object_reference(obj, field_path)

@@ -33,6 +33,9 @@ from kubelab.cluster.store.objects import ObjectStore
 
 log = logging.getLogger("kubelab.cluster")
 
+#: kube-apiserver asks etcd to compact its history every five minutes.
+COMPACTION_INTERVAL_SECONDS = 300
+
 ADMIN_USER = {"username": "kubelab-admin", "groups": ["system:masters", "system:authenticated"]}
 
 
@@ -71,9 +74,12 @@ class TeachingCluster:
         self.api = ObjectAPI(self.store, builtin_registry(), self.clock)
         admission.install(self.api)
         bootstrap.ensure_namespaces(self.api)
-        self._tasks = start_controllers(self.api)
+        bootstrap.register_nodes(self.api, self.node_count)
+        bootstrap.ensure_kubernetes_service(self.api)
         token = self._admin_token()
         certs = ensure_certificates(self.home / "pki")
+        self._tasks = start_controllers(self.api, certs.ca_cert.read_text())
+        self._tasks.append(asyncio.create_task(self._compact_periodically()))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.server_cert, certs.server_key)
         app = build_app(self.api, {token: ADMIN_USER})
@@ -88,6 +94,12 @@ class TeachingCluster:
         write_kubeconfig(
             self.kubeconfig_path, kubeconfig_document(self.url, certs.ca_cert.read_bytes(), token)
         )
+
+    async def _compact_periodically(self) -> None:
+        while True:
+            await self.clock.sleep(COMPACTION_INTERVAL_SECONDS)
+            if self.store is not None:
+                self.store.compact()
 
     async def stop(self) -> None:
         for task in self._tasks:

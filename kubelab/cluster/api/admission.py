@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubelab.cluster.api import errors
+from kubelab.cluster.api.allocation import allocate_service_addresses
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.resources.base import ResourceStrategy
 
@@ -17,16 +18,20 @@ from kubelab.cluster.resources.base import ResourceStrategy
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
-def namespace_lifecycle_delete(api: ObjectAPI, strategy: ResourceStrategy,
-                               obj: dict[str, Any]) -> None:
+def namespace_lifecycle_delete(
+    api: ObjectAPI, strategy: ResourceStrategy, obj: dict[str, Any]
+) -> None:
     """The system namespaces may not be deleted."""
     name = obj["metadata"]["name"]
     if strategy.kind == "Namespace" and not strategy.group and name in IMMORTAL_NAMESPACES:
         raise errors.forbidden(
             f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-            "", "namespaces", name,
+            "",
+            "namespaces",
+            name,
         )
 
 
 def install(api: ObjectAPI) -> None:
+    api.admission.append(allocate_service_addresses)
     api.delete_admission.append(namespace_lifecycle_delete)

@@ -7,16 +7,26 @@ from typing import Any
 
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.client import LocalClient
+from kubelab.cluster.controllers.endpoints import EndpointsController
+from kubelab.cluster.controllers.endpointslice import EndpointSliceController
 from kubelab.cluster.controllers.garbagecollector import GarbageCollector
 from kubelab.cluster.controllers.namespace import NamespaceController
+from kubelab.cluster.controllers.rootcacert import RootCACertPublisher
+from kubelab.cluster.controllers.serviceaccount import ServiceAccountController
 
-#: Controllers in start order, each with the component name it acts as.
-CONTROLLERS: tuple[Any, ...] = (GarbageCollector, NamespaceController)
+#: Controllers in start order; each acts as the component its ``name`` says.
+CONTROLLERS: tuple[Any, ...] = (
+    GarbageCollector,
+    NamespaceController,
+    ServiceAccountController,
+    EndpointSliceController,
+    EndpointsController,
+)
 
 
-def start_controllers(api: ObjectAPI) -> list[asyncio.Task[Any]]:
-    tasks = []
-    for controller_class in CONTROLLERS:
-        controller = controller_class(LocalClient(api, controller_class.name))
-        tasks.append(asyncio.create_task(controller.run(), name=controller_class.name))
-    return tasks
+def start_controllers(api: ObjectAPI, ca_certificate: str) -> list[asyncio.Task[Any]]:
+    controllers = [cls(LocalClient(api, cls.name)) for cls in CONTROLLERS]
+    controllers.append(
+        RootCACertPublisher(LocalClient(api, RootCACertPublisher.name), ca_certificate)
+    )
+    return [asyncio.create_task(c.run(), name=c.name) for c in controllers]

@@ -98,6 +98,7 @@ class ObjectStore:
             self._objects.setdefault(key, {})[(namespace, name)] = json.loads(body)
         self._history: deque[Change] = deque(maxlen=HISTORY_SIZE)
         self._startup_revision = self._revision
+        self._compacted = 0
         self._watchers: set[Watcher] = set()
 
     # --- reads ------------------------------------------------------------------------------
@@ -199,8 +200,14 @@ class ObjectStore:
     def _watch_floor(self) -> int:
         """The oldest resourceVersion a watch can start from."""
         if len(self._history) == self._history.maxlen:
-            return self._history[0].resource_version - 1
-        return self._startup_revision
+            return max(self._history[0].resource_version - 1, self._compacted)
+        return max(self._startup_revision, self._compacted)
+
+    def compact(self) -> None:
+        """Forget the history before the current revision, as kube-apiserver's periodic etcd
+        compaction does; watches from older versions then get 410 Gone."""
+        self._compacted = self._revision
+        self._history.clear()
 
     def close(self) -> None:
         for watcher in list(self._watchers):
