@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelab.cluster.api import discovery, errors, handlers, negotiation
+from kubelab.cluster.api import binding, discovery, errors, handlers, negotiation
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.openapi import OpenAPIDocuments
 from kubelab.cluster.api.rest import ObjectAPI
@@ -174,6 +174,7 @@ def build_app(api: ObjectAPI, tokens: dict[str, dict[str, Any]]) -> web.Applicat
     app[API_KEY] = api
     app[OPENAPI_KEY] = OpenAPIDocuments(api.registry)
     app[TOKENS_KEY] = tokens
+    handlers.SUBRESOURCE_HANDLERS[("pods", "binding")] = binding.handle_binding
     route = app.router
     route.add_get("/version", get_version)
     for path in ("/healthz", "/livez", "/readyz"):

@@ -84,7 +84,9 @@ def _not_found_path() -> errors.APIError:
     )
 
 
-def _json(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, warnings: list[str] | None = None
+) -> web.Response:
     response = web.Response(
         body=json.dumps(body, separators=(",", ":")).encode(),
         status=status,
@@ -114,7 +116,7 @@ def _write_options(request: web.Request) -> WriteOptions:
     )
 
 
-async def _read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request) -> bytes:
     if request.content_length and request.content_length > negotiation.MAX_BODY_BYTES:
         raise errors.entity_too_large(negotiation.MAX_BODY_BYTES)
     data = bytearray()
@@ -142,10 +144,10 @@ def _table_or_object(
             request.query.get("includeObject", "Metadata"),
             list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
         )
-        return _json(body, status, warnings)
+        return json_response(body, status, warnings)
     if accept.as_partial_metadata:
-        return _json(tables.partial_metadata(obj), status, warnings)
-    return _json(obj, status, warnings)
+        return json_response(tables.partial_metadata(obj), status, warnings)
+    return json_response(obj, status, warnings)
 
 
 async def handle(
@@ -179,29 +181,29 @@ async def handle(
     if method == "PUT":
         options = _write_options(request)
         body = negotiation.decode_body(
-            request.headers.get("Content-Type"), await _read_body(request)
+            request.headers.get("Content-Type"), await read_body(request)
         )
         result = api.update(strategy, namespace, target.name, body, options, target.subresource)
-        return _json(result, 200, options.warnings)
+        return json_response(result, 200, options.warnings)
     if method == "PATCH":
         options = _write_options(request)
         patch_type, patch_body = negotiation.decode_patch(
-            request.headers.get("Content-Type"), await _read_body(request)
+            request.headers.get("Content-Type"), await read_body(request)
         )
         if patch_type == "apply":
             return await _apply(request, api, target, patch_body, options)
         result = api.patch(
             strategy, namespace, target.name, patch_type, patch_body, options, target.subresource
         )
-        return _json(result, 200, options.warnings)
+        return json_response(result, 200, options.warnings)
     if method == "DELETE" and not target.subresource:
-        raw = await _read_body(request)
-        body = negotiation.decode_json(raw) if raw.strip() else None
+        raw = await read_body(request)
+        body = negotiation.decodejson_response(raw) if raw.strip() else None
         options = DeleteOptions.from_body(body, dict(request.query))
         obj, removed = api.delete(strategy, namespace, target.name, options)
         if removed and not getattr(strategy, "return_deleted_object", False):
-            return _json(_deleted_status(strategy, obj))
-        return _json(obj)
+            return json_response(_deleted_status(strategy, obj))
+        return json_response(obj)
     raise errors.method_not_allowed(method, strategy.kind)
 
 
@@ -222,7 +224,7 @@ async def _apply(
         request.query.get("force") == "true",
         target.subresource,
     )
-    return _json(obj, status, options.warnings)
+    return json_response(obj, status, options.warnings)
 
 
 def _deleted_status(strategy: ResourceStrategy, obj: dict[str, Any]) -> dict[str, Any]:
@@ -244,7 +246,7 @@ def _deleted_status(strategy: ResourceStrategy, obj: dict[str, Any]) -> dict[str
 
 async def _create(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
     options = _write_options(request)
-    body = negotiation.decode_body(request.headers.get("Content-Type"), await _read_body(request))
+    body = negotiation.decode_body(request.headers.get("Content-Type"), await read_body(request))
     obj = api.create(target.strategy, target.namespace or "", body, options)
     return _table_or_object(request, api, target.strategy, obj, 201, options.warnings)
 
@@ -316,7 +318,7 @@ def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
     accept = negotiation.parse_accept(request.headers.get("Accept"))
     presented = [api.present(strategy, o) for o in items]
     if accept.as_table:
-        return _json(
+        return json_response(
             tables.table(
                 strategy,
                 presented,
@@ -326,7 +328,7 @@ def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
             )
         )
     if accept.as_partial_metadata:
-        return _json(
+        return json_response(
             {
                 "kind": "PartialObjectMetadataList",
                 "apiVersion": "meta.k8s.io/v1",
@@ -337,7 +339,7 @@ def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
     for obj in presented:
         obj.pop("apiVersion", None)
         obj.pop("kind", None)
-    return _json(
+    return json_response(
         {
             "kind": strategy.list_kind,
             "apiVersion": strategy.api_version,
@@ -413,8 +415,8 @@ async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.St
 async def _delete_collection(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
     strategy = target.strategy
     matches, _ = _filters(request, target)
-    raw = await _read_body(request)
-    body = negotiation.decode_json(raw) if raw.strip() else None
+    raw = await read_body(request)
+    body = negotiation.decodejson_response(raw) if raw.strip() else None
     options = DeleteOptions.from_body(body, dict(request.query))
     deleted = []
     for stored in [o for o in api.list(strategy, target.namespace) if matches(o)]:
@@ -428,7 +430,7 @@ async def _delete_collection(request: web.Request, api: ObjectAPI, target: Targe
         obj.pop("apiVersion", None)
         obj.pop("kind", None)
         deleted.append(obj)
-    return _json(
+    return json_response(
         {
             "kind": strategy.list_kind,
             "apiVersion": strategy.api_version,
@@ -468,9 +470,9 @@ async def _scale(request: web.Request, api: ObjectAPI, target: Target) -> web.Re
     current = api.get(strategy, namespace, name)
     scale = scale_of(strategy, current)
     if request.method == "GET":
-        return _json(scale)
+        return json_response(scale)
     options = _write_options(request)
-    raw = await _read_body(request)
+    raw = await read_body(request)
     if request.method == "PUT":
         wanted = negotiation.decode_body(request.headers.get("Content-Type"), raw)
     elif request.method == "PATCH":
@@ -504,4 +506,4 @@ async def _scale(request: web.Request, api: ObjectAPI, target: Target) -> web.Re
     updated = dict(current)
     updated["spec"] = {**current.get("spec", {}), "replicas": replicas}
     result = api.update(strategy, namespace, name, updated, options)
-    return _json(scale_of(strategy, result), 200, options.warnings)
+    return json_response(scale_of(strategy, result), 200, options.warnings)
