@@ -25,10 +25,12 @@ from kubelab.cluster.api import admission
 from kubelab.cluster.api.app import build_app
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.certs import ensure_certificates
+from kubelab.cluster.client import LocalClient
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.controllers.manager import start_controllers
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.resources.builtin import builtin_registry
+from kubelab.cluster.scheduler import Scheduler
 from kubelab.cluster.store.objects import ObjectStore
 
 log = logging.getLogger("kubelab.cluster")
@@ -79,6 +81,8 @@ class TeachingCluster:
         token = self._admin_token()
         certs = ensure_certificates(self.home / "pki")
         self._tasks = start_controllers(self.api, certs.ca_cert.read_text())
+        scheduler = Scheduler(LocalClient(self.api, Scheduler.name))
+        self._tasks.append(asyncio.create_task(scheduler.run(), name=Scheduler.name))
         self._tasks.append(asyncio.create_task(self._compact_periodically()))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.server_cert, certs.server_key)

@@ -493,19 +493,32 @@ class ObjectAPI:
             getattr(strategy, "finalizes_on_delete", False)
         )
         if meta.get("deletionTimestamp"):
-            if grace is not None and grace < meta.get("deletionGracePeriodSeconds", 0):
-                return self._mark_deleting(strategy, obj, stored, finalizers, grace, options), False
-            return obj, False
+            shorter = grace is not None and grace < meta.get("deletionGracePeriodSeconds", 0)
+            if not shorter:
+                return obj, False
+            if grace == 0 and not pending_finalizers:
+                return self._remove(strategy, stored, obj, options), True
+            return self._mark_deleting(strategy, obj, stored, finalizers, grace, options), False
         if not pending_finalizers and not grace:
-            if options.dry_run:
-                return obj, True
-            try:
-                self.store.delete(self.storage_key(strategy), namespace, name)
-            except KeyMissing:
-                raise self._not_found(strategy, name) from None
-            self._after_write(strategy, stored, None)
-            return obj, True
+            return self._remove(strategy, stored, obj, options), True
         return self._mark_deleting(strategy, obj, stored, finalizers, grace or 0, options), False
+
+    def _remove(
+        self,
+        strategy: ResourceStrategy,
+        stored: dict[str, Any],
+        obj: dict[str, Any],
+        options: DeleteOptions,
+    ) -> dict[str, Any]:
+        if options.dry_run:
+            return obj
+        meta = _meta(obj)
+        try:
+            self.store.delete(self.storage_key(strategy), meta.get("namespace", ""), meta["name"])
+        except KeyMissing:
+            raise self._not_found(strategy, meta["name"]) from None
+        self._after_write(strategy, stored, None)
+        return obj
 
     def _grace_period(
         self, strategy: ResourceStrategy, obj: dict[str, Any], options: DeleteOptions

@@ -1,0 +1,155 @@
+"""A container's environment, resolved the way the kubelet resolves it.
+
+``env`` entries may take their value from a ConfigMap or Secret key, from the pod's own fields
+(``fieldRef``) or from the container's resources (``resourceFieldRef``); ``envFrom`` imports
+whole ConfigMaps and Secrets. A missing ConfigMap, Secret or key stops the container from being
+created (``CreateContainerConfigError``) unless the reference is optional; the message names what
+is missing, exactly as a learner will see it in ``kubectl describe pod``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from kubelab.cluster.client import LocalClient, Resource
+from kubelab.cluster.quantity import Quantity
+
+CONFIG_MAPS: Resource = ("", "v1", "configmaps")
+SECRETS: Resource = ("", "v1", "secrets")
+_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)|\$\$")
+
+
+class ConfigError(Exception):
+    """A container cannot be created because its configuration is incomplete."""
+
+
+def _source(client: LocalClient, kind: str, namespace: str, name: str) -> dict[str, str] | None:
+    if kind == "configmap":
+        cm = client.get(CONFIG_MAPS, namespace, name)
+        if cm is None:
+            return None
+        values = dict(cm.get("data") or {})
+        for key, value in (cm.get("binaryData") or {}).items():
+            values[key] = base64.b64decode(value).decode(errors="replace")
+        return values
+    secret = client.get(SECRETS, namespace, name)
+    if secret is None:
+        return None
+    return {
+        k: base64.b64decode(v).decode(errors="replace")
+        for k, v in (secret.get("data") or {}).items()
+    }
+
+
+def field_value(pod: dict[str, Any], path: str) -> str:
+    """The value behind a downward-API ``fieldPath`` such as ``status.podIP``."""
+    meta, spec, status = pod["metadata"], pod.get("spec", {}), pod.get("status", {})
+    match = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
+    if match:
+        return str((meta.get(match.group(1)) or {}).get(match.group(2), ""))
+    simple = {
+        "metadata.name": meta.get("name", ""),
+        "metadata.namespace": meta.get("namespace", ""),
+        "metadata.uid": meta.get("uid", ""),
+        "spec.nodeName": spec.get("nodeName", ""),
+        "spec.serviceAccountName": spec.get("serviceAccountName", ""),
+        "status.hostIP": status.get("hostIP", ""),
+        "status.podIP": status.get("podIP", ""),
+        "status.hostIPs": ",".join(i["ip"] for i in status.get("hostIPs") or []),
+        "status.podIPs": ",".join(i["ip"] for i in status.get("podIPs") or []),
+    }
+    if path in ("metadata.labels", "metadata.annotations"):
+        items = meta.get(path.split(".")[1]) or {}
+        return "\n".join(f'{k}="{v}"' for k, v in sorted(items.items()))
+    return str(simple.get(path, ""))
+
+
+def resource_value(
+    container: dict[str, Any], resource: str, divisor: str | None, node_allocatable: dict[str, str]
+) -> str:
+    """A ``resourceFieldRef`` value: the limit (or request), defaulting to node allocatable."""
+    kind, _, name = resource.partition(".")
+    values = (container.get("resources") or {}).get(kind) or {}
+    raw = values.get(name) or (node_allocatable.get(name) if kind == "limits" else None) or "0"
+    amount = Quantity.parse(raw)
+    unit = Quantity.parse(divisor or "1")
+    milli, unit_milli = amount.milli_value(), max(unit.milli_value(), 1)
+    return str(-(-milli // unit_milli))
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """Expand ``$(VAR)`` references to earlier variables; ``$$`` escapes a dollar."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1)
+        return env.get(name, match.group(0))
+
+    return _VARIABLE.sub(replace, value)
+
+
+def resolve_environment(
+    client: LocalClient,
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    node_allocatable: dict[str, str],
+) -> dict[str, str]:
+    """The container's environment, or :class:`ConfigError` with the kubelet's message."""
+    namespace = pod["metadata"]["namespace"]
+    env: dict[str, str] = {}
+    for source in container.get("envFrom") or []:
+        prefix = source.get("prefix", "")
+        for kind, ref_key in (("configmap", "configMapRef"), ("secret", "secretRef")):
+            ref = source.get(ref_key)
+            if not ref:
+                continue
+            values = _source(client, kind, namespace, ref.get("name", ""))
+            if values is None:
+                if ref.get("optional"):
+                    continue
+                raise ConfigError(f'{kind} "{ref.get("name", "")}" not found')
+            for key, value in values.items():
+                env[prefix + key] = value
+    for variable in container.get("env") or []:
+        name = variable["name"]
+        if "value" in variable or "valueFrom" not in variable:
+            env[name] = expand(str(variable.get("value", "")), env)
+            continue
+        value_from = variable["valueFrom"]
+        if "fieldRef" in value_from:
+            env[name] = field_value(pod, value_from["fieldRef"].get("fieldPath", ""))
+        elif "resourceFieldRef" in value_from:
+            ref = value_from["resourceFieldRef"]
+            env[name] = resource_value(
+                container, ref.get("resource", ""), ref.get("divisor"), node_allocatable
+            )
+        else:
+            resolved = _key_ref(client, namespace, value_from)
+            if resolved is not None:
+                env[name] = resolved
+    return env
+
+
+def _key_ref(client: LocalClient, namespace: str, value_from: dict[str, Any]) -> str | None:
+    for kind, ref_key, label in (
+        ("configmap", "configMapKeyRef", "ConfigMap"),
+        ("secret", "secretKeyRef", "Secret"),
+    ):
+        ref = value_from.get(ref_key)
+        if not ref:
+            continue
+        name, key = ref.get("name", ""), ref.get("key", "")
+        values = _source(client, kind, namespace, name)
+        if values is None:
+            if ref.get("optional"):
+                return None
+            raise ConfigError(f'{kind} "{name}" not found')
+        if key not in values:
+            if ref.get("optional"):
+                return None
+            raise ConfigError(f"couldn't find key {key} in {label} {namespace}/{name}")
+        return values[key]
+    return None
