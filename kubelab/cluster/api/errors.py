@@ -29,7 +29,7 @@ def status_object(
         "reason": reason,
         "code": code,
     }
-    if details:
+    if details is not None:
         body["details"] = details
     if not reason:
         del body["reason"]

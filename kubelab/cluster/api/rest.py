@@ -436,8 +436,6 @@ class ObjectAPI:
             patched = patching.apply_strategic_merge_patch(current, patch_body, schema)
         else:
             raise errors.unsupported_media_type(patch_type)
-        if not isinstance(patched, dict):
-            raise errors.bad_request("the patch produced an object that is not a JSON object")
         if not _meta(patched).get("resourceVersion"):
             _meta(patched)["resourceVersion"] = _meta(current)["resourceVersion"]
         return self.update(strategy, namespace, name, patched, options, subresource)
