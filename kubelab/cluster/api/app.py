@@ -102,7 +102,8 @@ async def get_health(request: web.Request) -> web.Response:
 
 
 async def get_core_discovery(request: web.Request) -> web.Response:
-    return _discovery_response(request, True, discovery.api_versions())
+    address = request.host if ":" in request.host else f"{request.host}:443"
+    return _discovery_response(request, True, discovery.api_versions(address))
 
 
 async def get_groups_discovery(request: web.Request) -> web.Response:
@@ -152,17 +153,22 @@ async def get_openapi_v3_document(request: web.Request) -> web.Response:
         group, version = parts[1], parts[2]
     else:
         raise handlers._not_found_path()
-    document = request.app[OPENAPI_KEY].document(group, version)
-    if document is None:
+    documents = request.app[OPENAPI_KEY]
+    body = documents.document_bytes(group, version)
+    if body is None:
         raise handlers._not_found_path()
-    return _json(document)
+    return web.Response(
+        body=body,
+        content_type="application/json",
+        headers={"ETag": f'"{documents.document_hash(group, version)}"'},
+    )
 
 
 async def get_openapi_v2(request: web.Request) -> web.Response:
     accept = request.headers.get("Accept", "")
     if "protobuf" in accept and "json" not in accept:
         raise errors.not_acceptable("only application/json is supported for /openapi/v2")
-    return _json(request.app[OPENAPI_KEY].v2())
+    return web.Response(body=request.app[OPENAPI_KEY].v2_bytes(), content_type="application/json")
 
 
 def build_app(api: ObjectAPI, tokens: dict[str, dict[str, Any]]) -> web.Application:

@@ -201,7 +201,7 @@ async def handle(
         body = negotiation.decodejson_response(raw) if raw.strip() else None
         options = DeleteOptions.from_body(body, dict(request.query))
         obj, removed = api.delete(strategy, namespace, target.name, options)
-        if removed and not getattr(strategy, "return_deleted_object", False):
+        if removed and not strategy.returns_deleted_object:
             return json_response(_deleted_status(strategy, obj))
         return json_response(obj)
     raise errors.method_not_allowed(method, strategy.kind)

@@ -62,6 +62,9 @@ class ResourceStrategy:
     #: Extra field-selector keys beyond metadata.name and metadata.namespace.
     selectable_fields: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[Column, ...]] = (NAME_COLUMN, AGE_COLUMN)
+    #: Whether a DELETE that removes the object at once answers with the object itself
+    #: (pods, services, ...) rather than a ``Status``, as upstream's storage for the kind does.
+    returns_deleted_object: ClassVar[bool] = False
 
     # --- identity -------------------------------------------------------------------------
 
