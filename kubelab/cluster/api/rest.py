@@ -111,6 +111,8 @@ class ObjectAPI:
         self.clock = clock
         #: Admission plugins: ``plugin(api, strategy, obj, old)``; may change obj or raise.
         self.admission: list[Any] = []
+        #: Keeps ``metadata.managedFields``: ``tracker(strategy, obj, old, options, sub)``.
+        self.field_tracker: Any = None
         #: Delete admission: ``plugin(api, strategy, obj)``; may raise to refuse a deletion.
         self.delete_admission: list[Any] = []
         #: Called after every committed write with (strategy, old, new); new is None on removal.
@@ -265,6 +267,7 @@ class ObjectAPI:
         self._validate(strategy, obj, strategy.validate(obj))
         self._check_namespace(strategy, meta.get("namespace", ""))
         self._admit(strategy, obj, None)
+        self._track_fields(strategy, obj, None, options)
         options.warnings.extend(strategy.warnings(obj))
         if options.dry_run:
             if self.store.get(self.storage_key(strategy), meta.get("namespace", ""), meta["name"]):
@@ -353,6 +356,7 @@ class ObjectAPI:
                     generation += 1
                 meta["generation"] = generation
         self._admit(strategy, obj, old)
+        self._track_fields(strategy, obj, old, options, subresource)
         options.warnings.extend(strategy.warnings(obj))
         return self._write_update(strategy, obj, old, stored, options)
 
@@ -568,6 +572,18 @@ class ObjectAPI:
         """Mutating and validating admission that needs cluster state (allocations, quota)."""
         for plugin in self.admission:
             plugin(self, strategy, obj, old)
+
+    def _track_fields(
+        self,
+        strategy: ResourceStrategy,
+        obj: dict[str, Any],
+        old: dict[str, Any] | None,
+        options: WriteOptions,
+        subresource: str = "",
+    ) -> None:
+        """Record which manager owns which fields (``metadata.managedFields``)."""
+        if self.field_tracker is not None:
+            self.field_tracker(strategy, obj, old, options, subresource)
 
     def _after_write(
         self,
