@@ -84,15 +84,15 @@ def _not_found_path() -> errors.APIError:
     )
 
 
-def json_response(
-    body: Any, status: int = 200, warnings: list[str] | None = None
-) -> web.Response:
+def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
     response = web.Response(
         body=json.dumps(body, separators=(",", ":")).encode(),
         status=status,
         content_type="application/json",
     )
     for warning in dict.fromkeys(warnings or []):
+        if not warning:
+            continue
         response.headers.add("Warning", '299 - "' + warning.replace('"', '\\"') + '"')
     return response
 
@@ -154,6 +154,14 @@ async def handle(
     request: web.Request, api: ObjectAPI, group: str, version: str, tail: str
 ) -> web.StreamResponse:
     target = resolve_target(api, group, version, tail)
+    response = await _dispatch(request, api, target)
+    warning = target.strategy.deprecation_warning
+    if warning and not response.prepared:
+        response.headers.add("Warning", f'299 - "{warning}"')
+    return response
+
+
+async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web.StreamResponse:
     strategy = target.strategy
     method = request.method
     special = SUBRESOURCE_HANDLERS.get((strategy.plural, target.subresource))

@@ -65,6 +65,8 @@ class ResourceStrategy:
     #: Whether a DELETE that removes the object at once answers with the object itself
     #: (pods, services, ...) rather than a ``Status``, as upstream's storage for the kind does.
     returns_deleted_object: ClassVar[bool] = False
+    #: A warning sent with every response about this resource (deprecated APIs).
+    deprecation_warning: ClassVar[str | None] = None
 
     # --- identity -------------------------------------------------------------------------
 

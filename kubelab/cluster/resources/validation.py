@@ -50,6 +50,13 @@ LABEL_VALUE_MSG = (
 )
 
 
+def path_segment_errors(name: str) -> list[str]:
+    """``IsValidPathSegmentName``: what any object name must satisfy to sit in a URL path."""
+    if name in (".", ".."):
+        return [f"may not be '{name}'"]
+    return [f"may not contain '{part}'" for part in ("/", "%") if part in name]
+
+
 def dns1123_label_errors(value: str) -> list[str]:
     errors = []
     if len(value) > DNS1123_LABEL_MAX:
@@ -113,7 +120,7 @@ def validate_labels(labels: Any, path: str) -> list[FieldError]:
         for message in qualified_name_errors(str(key)):
             errors.append(invalid(path, key, message))
         for message in label_value_errors(str(value)):
-            errors.append(invalid(f"{path}[{key}]", value, message))
+            errors.append(invalid(path, value, message))
     return errors
 
 
@@ -148,6 +155,7 @@ def validate_object_meta(
             "subdomain": dns1123_subdomain_errors,
             "label": dns1123_label_errors,
             "dns1035": dns1035_label_errors,
+            "path_segment": path_segment_errors,
         }[name_rule]
         for message in check(name):
             errors.append(invalid("metadata.name", name, message))
