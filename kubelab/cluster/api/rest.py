@@ -390,7 +390,7 @@ class ObjectAPI:
         finishing = bool(meta.get("deletionTimestamp")) and not meta.get("finalizers")
         key = self.storage_key(strategy)
         try:
-            if finishing and self._deletion_may_finish(strategy, obj):
+            if finishing and strategy.deletion_may_finish(obj):
                 removed = self.store.delete(
                     key, meta.get("namespace", ""), meta["name"], int(meta["resourceVersion"])
                 )
@@ -405,11 +405,6 @@ class ObjectAPI:
             raise self._not_found(strategy, meta["name"]) from None
         self._after_write(strategy, stored, written)
         return self.present(strategy, written)
-
-    def _deletion_may_finish(self, strategy: ResourceStrategy, obj: dict[str, Any]) -> bool:
-        """Pods on a node wait for the kubelet to confirm the containers have stopped."""
-        hook = getattr(strategy, "deletion_may_finish", None)
-        return hook(obj) if hook is not None else True
 
     # --- patch ---------------------------------------------------------------------------------
 
@@ -491,9 +486,7 @@ class ObjectAPI:
         if policy != "Orphan" and ORPHAN_FINALIZER in finalizers and options.propagation_policy:
             finalizers.remove(ORPHAN_FINALIZER)
         grace = self._grace_period(strategy, obj, options)
-        pending_finalizers = bool(finalizers) or bool(
-            getattr(strategy, "finalizes_on_delete", False)
-        )
+        pending_finalizers = bool(finalizers) or strategy.deletion_blocked(obj)
         if meta.get("deletionTimestamp"):
             shorter = grace is not None and grace < meta.get("deletionGracePeriodSeconds", 0)
             if not shorter:
@@ -525,10 +518,7 @@ class ObjectAPI:
     def _grace_period(
         self, strategy: ResourceStrategy, obj: dict[str, Any], options: DeleteOptions
     ) -> int | None:
-        hook = getattr(strategy, "grace_period", None)
-        if hook is None:
-            return None
-        return hook(obj, options.grace_period_seconds)
+        return strategy.grace_period(obj, options.grace_period_seconds)
 
     def _mark_deleting(
         self,
@@ -551,9 +541,7 @@ class ObjectAPI:
 
             meta["deletionTimestamp"] = format_time(self.clock.now() + timedelta(seconds=grace))
         meta["deletionGracePeriodSeconds"] = grace
-        on_delete = getattr(strategy, "on_delete", None)
-        if on_delete is not None:
-            on_delete(updated)
+        strategy.on_delete(updated)
         if options.dry_run:
             return updated
         written = self.store.update(

@@ -133,6 +133,24 @@ class ResourceStrategy:
     def validate_status_update(self, obj: dict[str, Any], old: dict[str, Any]) -> list[FieldError]:
         return []
 
+    # --- deletion ------------------------------------------------------------------------------
+
+    def grace_period(self, obj: dict[str, Any], requested: int | None) -> int | None:
+        """Seconds a DELETE waits before the object may go; None for kinds without grace."""
+        return None
+
+    def deletion_blocked(self, obj: dict[str, Any]) -> bool:
+        """Whether something besides ``metadata.finalizers`` keeps a deleted object around
+        (a namespace's ``spec.finalizers``)."""
+        return False
+
+    def on_delete(self, obj: dict[str, Any]) -> None:
+        """Changes made when deletion starts (a namespace turns ``Terminating``)."""
+
+    def deletion_may_finish(self, obj: dict[str, Any]) -> bool:
+        """Whether a deleted object whose finalizers are all gone may now be removed."""
+        return not self.deletion_blocked(obj)
+
     def warnings(self, obj: dict[str, Any]) -> list[str]:
         """Deprecation or best-practice warnings sent back in ``Warning`` headers."""
         return []

@@ -76,6 +76,12 @@ class NamespaceStrategy(ResourceStrategy):
         obj["spec"] = dict(old.get("spec") or {})
         obj["status"] = old.get("status", {"phase": ACTIVE})
 
+    def deletion_blocked(self, obj: dict[str, Any]) -> bool:
+        return bool((obj.get("spec") or {}).get("finalizers"))
+
+    def on_delete(self, obj: dict[str, Any]) -> None:
+        obj.setdefault("status", {})["phase"] = TERMINATING
+
     def validate(self, obj: dict[str, Any]) -> list[FieldError]:
         errors: list[FieldError] = []
         for name in (obj.get("spec") or {}).get("finalizers") or []:
