@@ -28,6 +28,7 @@ PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version"}
 API_KEY = web.AppKey("object_api", ObjectAPI)
 OPENAPI_KEY = web.AppKey("openapi", OpenAPIDocuments)
 TOKENS_KEY = web.AppKey("tokens", dict)
+USER_KEY = web.RequestKey("user", dict)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -75,7 +76,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         user = request.app[TOKENS_KEY].get(token)
         if user is None:
             raise errors.unauthorized()
-        request["user"] = user
+        request[USER_KEY] = user
     return await handler(request)
 
 

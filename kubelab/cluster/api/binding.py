@@ -25,17 +25,27 @@ def bind_pod(api: ObjectAPI, namespace: str, name: str, node: str) -> dict[str, 
         raise errors.not_found("", "pods", name)
     if stored.get("spec", {}).get("nodeName"):
         raise errors.conflict(
-            "", "pods/binding", name,
-            f'pod {name} is already assigned to node "{stored["spec"]["nodeName"]}"')
+            "",
+            "pods/binding",
+            name,
+            f'pod {name} is already assigned to node "{stored["spec"]["nodeName"]}"',
+        )
     if stored["metadata"].get("deletionTimestamp"):
-        raise errors.conflict("", "pods/binding", name,
-                              f"pod {name} is being deleted, cannot be assigned to a host")
+        raise errors.conflict(
+            "", "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
+        )
     pod = copy.deepcopy(stored)
     pod["spec"]["nodeName"] = node
     status = pod.setdefault("status", {})
     conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-    conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                       "lastTransitionTime": api.clock.timestamp()})
+    conditions.append(
+        {
+            "type": "PodScheduled",
+            "status": "True",
+            "lastProbeTime": None,
+            "lastTransitionTime": api.clock.timestamp(),
+        }
+    )
     status["conditions"] = conditions
     written = api.store.update(PODS_KEY, pod, int(stored["metadata"]["resourceVersion"]))
     strategy = api.registry.get("", "v1", "pods")
@@ -44,17 +54,25 @@ def bind_pod(api: ObjectAPI, namespace: str, name: str, node: str) -> dict[str, 
     return written
 
 
-async def handle_binding(request: web.Request, api: ObjectAPI,
-                         target: handlers.Target) -> web.StreamResponse:
+async def handle_binding(
+    request: web.Request, api: ObjectAPI, target: handlers.Target
+) -> web.StreamResponse:
     if request.method != "POST":
         raise errors.method_not_allowed(request.method, "Binding")
-    body = negotiation.decode_body(request.headers.get("Content-Type"),
-                                   await handlers.read_body(request))
+    body = negotiation.decode_body(
+        request.headers.get("Content-Type"), await handlers.read_body(request)
+    )
     node = ((body or {}).get("target") or {}).get("name") if isinstance(body, dict) else None
     if not node:
-        raise errors.invalid_object("", "Binding", target.name or "",
-                                    [errors.required("target.name")])
+        raise errors.invalid_object(
+            "", "Binding", target.name or "", [errors.required("target.name")]
+        )
     bind_pod(api, target.namespace or "", target.name or "", node)
-    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-              "code": 201}
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "code": 201,
+    }
     return handlers.json_response(status, 201)

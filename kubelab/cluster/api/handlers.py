@@ -206,7 +206,7 @@ async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web
         return json_response(result, 200, options.warnings)
     if method == "DELETE" and not target.subresource:
         raw = await read_body(request)
-        body = negotiation.decodejson_response(raw) if raw.strip() else None
+        body = negotiation.decode_json(raw) if raw.strip() else None
         options = DeleteOptions.from_body(body, dict(request.query))
         obj, removed = api.delete(strategy, namespace, target.name, options)
         if removed and not strategy.returns_deleted_object:
@@ -424,7 +424,7 @@ async def _delete_collection(request: web.Request, api: ObjectAPI, target: Targe
     strategy = target.strategy
     matches, _ = _filters(request, target)
     raw = await read_body(request)
-    body = negotiation.decodejson_response(raw) if raw.strip() else None
+    body = negotiation.decode_json(raw) if raw.strip() else None
     options = DeleteOptions.from_body(body, dict(request.query))
     deleted = []
     for stored in [o for o in api.list(strategy, target.namespace) if matches(o)]:
