@@ -68,8 +68,11 @@ class ClusterNetwork:
                 return []
             if spec.get("clusterIP") and spec["clusterIP"] != "None":
                 return [spec["clusterIP"]]
-            return [e["addresses"][0] for e in self._endpoints(namespace, service_name)
-                    if e.get("conditions", {}).get("ready")]
+            return [
+                e["addresses"][0]
+                for e in self._endpoints(namespace, service_name)
+                if e.get("conditions", {}).get("ready")
+            ]
         if len(parts) == 3:
             hostname, service_name, namespace = parts
             for endpoint in self._endpoints(namespace, service_name):
@@ -105,8 +108,10 @@ class ClusterNetwork:
             for service_port in spec.get("ports") or []:
                 if by_node_port and service_port.get("nodePort") == port:
                     return service, service_port
-                if not by_node_port and spec.get("clusterIP") == address and (
-                    service_port.get("port") == port
+                if (
+                    not by_node_port
+                    and spec.get("clusterIP") == address
+                    and (service_port.get("port") == port)
                 ):
                     return service, service_port
         raise refused(port)
@@ -121,8 +126,14 @@ class ClusterNetwork:
         for endpoint in self._endpoints(meta["namespace"], meta["name"]):
             if not endpoint.get("conditions", {}).get("ready"):
                 continue
-            target = next((p.get("port") for p in endpoint["_ports"]
-                           if p.get("name", "") == service_port.get("name", "")), None)
+            target = next(
+                (
+                    p.get("port")
+                    for p in endpoint["_ports"]
+                    if p.get("name", "") == service_port.get("name", "")
+                ),
+                None,
+            )
             for ip in endpoint.get("addresses") or []:
                 if ip in self.pods and target:
                     choices.append((self.pods[ip], int(target)))

@@ -28,8 +28,11 @@ from kubelab.cluster.certs import ensure_certificates
 from kubelab.cluster.client import LocalClient
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.controllers.manager import start_controllers
+from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
+from kubelab.cluster.network import ClusterNetwork
 from kubelab.cluster.resources.builtin import builtin_registry
+from kubelab.cluster.runtime.library import default_catalog
 from kubelab.cluster.scheduler import Scheduler
 from kubelab.cluster.store.objects import ObjectStore
 
@@ -53,6 +56,9 @@ class TeachingCluster:
         self.api: ObjectAPI | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self.catalog = default_catalog()
+        self.kubelets: list[Kubelet] = []
+        self.network: ClusterNetwork | None = None
 
     @property
     def kubeconfig_path(self) -> Path:
@@ -81,12 +87,22 @@ class TeachingCluster:
         token = self._admin_token()
         certs = ensure_certificates(self.home / "pki")
         self._tasks = start_controllers(self.api, certs.ca_cert.read_text())
+        self.network = ClusterNetwork(LocalClient(self.api, "kube-proxy"))
+        self.kubelets, kubelet_tasks = start_kubelets(
+            self.api, self.node_count, self.catalog, self.network, self.home / "storage"
+        )
+        self._tasks += kubelet_tasks
         scheduler = Scheduler(LocalClient(self.api, Scheduler.name))
         self._tasks.append(asyncio.create_task(scheduler.run(), name=Scheduler.name))
         self._tasks.append(asyncio.create_task(self._compact_periodically()))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.server_cert, certs.server_key)
-        app = build_app(self.api, {token: ADMIN_USER})
+        app = build_app(
+            self.api,
+            {token: ADMIN_USER},
+            {k.node_name: k for k in self.kubelets},
+            self.network,
+        )
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(
@@ -106,6 +122,8 @@ class TeachingCluster:
                 self.store.compact()
 
     async def stop(self) -> None:
+        for kubelet in self.kubelets:
+            kubelet.shutdown()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

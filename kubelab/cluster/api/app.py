@@ -29,6 +29,10 @@ API_KEY = web.AppKey("object_api", ObjectAPI)
 OPENAPI_KEY = web.AppKey("openapi", OpenAPIDocuments)
 TOKENS_KEY = web.AppKey("tokens", dict)
 USER_KEY = web.RequestKey("user", dict)
+#: The node agents by node name, for logs, exec, port-forward and proxies.
+KUBELETS_KEY = web.AppKey("kubelets", dict)
+#: The cluster network (pod IPs, Service routing), for the API server's proxies.
+NETWORK_KEY = web.AppKey("network", object)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -172,7 +176,12 @@ async def get_openapi_v2(request: web.Request) -> web.Response:
     return web.Response(body=request.app[OPENAPI_KEY].v2_bytes(), content_type="application/json")
 
 
-def build_app(api: ObjectAPI, tokens: dict[str, dict[str, Any]]) -> web.Application:
+def build_app(
+    api: ObjectAPI,
+    tokens: dict[str, dict[str, Any]],
+    kubelets: dict[str, Any] | None = None,
+    network: Any = None,
+) -> web.Application:
     """The API server application for an object API and a token → user table."""
     app = web.Application(
         middlewares=[errors_middleware, auth_middleware],
@@ -181,6 +190,8 @@ def build_app(api: ObjectAPI, tokens: dict[str, dict[str, Any]]) -> web.Applicat
     app[API_KEY] = api
     app[OPENAPI_KEY] = OpenAPIDocuments(api.registry)
     app[TOKENS_KEY] = tokens
+    app[KUBELETS_KEY] = kubelets or {}
+    app[NETWORK_KEY] = network
     handlers.SUBRESOURCE_HANDLERS[("pods", "binding")] = binding.handle_binding
     route = app.router
     route.add_get("/version", get_version)

@@ -37,9 +37,13 @@ class ContainerRecord:
     sidecar: bool = False
 
     def terminated_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"exitCode": self.exit_code, "reason": self.reason,
-                                 "startedAt": self.started_at, "finishedAt": self.finished_at,
-                                 "containerID": self.container_id}
+        state: dict[str, Any] = {
+            "exitCode": self.exit_code,
+            "reason": self.reason,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+            "containerID": self.container_id,
+        }
         if self.message:
             state["message"] = self.message
         if self.signal is not None:
@@ -143,13 +147,21 @@ def pod_phase(pod: dict[str, Any], record: PodRecord) -> str:
     return "Failed" if failed else "Succeeded"
 
 
-def _condition(kind: str, ok: bool, previous: dict[str, dict[str, Any]], now: str,
-               reason: str = "", message: str = "") -> dict[str, Any]:
+def _condition(
+    kind: str,
+    ok: bool,
+    previous: dict[str, dict[str, Any]],
+    now: str,
+    reason: str = "",
+    message: str = "",
+) -> dict[str, Any]:
     status = "True" if ok else "False"
     before = previous.get(kind)
     changed = before is None or before.get("status") != status
     condition: dict[str, Any] = {
-        "type": kind, "status": status, "lastProbeTime": None,
+        "type": kind,
+        "status": status,
+        "lastProbeTime": None,
         "lastTransitionTime": now if changed else before.get("lastTransitionTime", now),
     }
     if not ok and reason:
@@ -158,8 +170,9 @@ def _condition(kind: str, ok: bool, previous: dict[str, dict[str, Any]], now: st
     return condition
 
 
-def pod_conditions(pod: dict[str, Any], record: PodRecord, phase: str, now: str
-                   ) -> list[dict[str, Any]]:
+def pod_conditions(
+    pod: dict[str, Any], record: PodRecord, phase: str, now: str
+) -> list[dict[str, Any]]:
     previous = {c["type"]: c for c in pod.get("status", {}).get("conditions") or []}
     terminal = phase in ("Succeeded", "Failed")
     pending_init = [c.name for c in record.init_containers if not _init_done(c)]
@@ -172,15 +185,30 @@ def pod_conditions(pod: dict[str, Any], record: PodRecord, phase: str, now: str
     gates_ok = all(previous.get(g, {}).get("status") == "True" for g in gates)
     containers_ready = not unready and not terminal
     conditions = [
-        _condition("PodReadyToStartContainers", record.sandbox_ready and not terminal,
-                   previous, now),
-        _condition("Initialized", init_ok, previous, now, init_reason,
-                   f"containers with incomplete status: [{' '.join(pending_init)}]"),
-        _condition("Ready", containers_ready and gates_ok, previous, now, ready_reason,
-                   unready_message if unready or terminal else
-                   "corresponding condition of pod readiness gate is not True"),
-        _condition("ContainersReady", containers_ready, previous, now, ready_reason,
-                   unready_message),
+        _condition(
+            "PodReadyToStartContainers", record.sandbox_ready and not terminal, previous, now
+        ),
+        _condition(
+            "Initialized",
+            init_ok,
+            previous,
+            now,
+            init_reason,
+            f"containers with incomplete status: [{' '.join(pending_init)}]",
+        ),
+        _condition(
+            "Ready",
+            containers_ready and gates_ok,
+            previous,
+            now,
+            ready_reason,
+            unready_message
+            if unready or terminal
+            else "corresponding condition of pod readiness gate is not True",
+        ),
+        _condition(
+            "ContainersReady", containers_ready, previous, now, ready_reason, unready_message
+        ),
     ]
     if terminal and record.pod_reason is None and phase == "Succeeded":
         for condition in conditions[1:2]:
@@ -193,8 +221,7 @@ def pod_conditions(pod: dict[str, Any], record: PodRecord, phase: str, now: str
     return conditions
 
 
-def pod_status(pod: dict[str, Any], record: PodRecord, now: str,
-               qos_class: str) -> dict[str, Any]:
+def pod_status(pod: dict[str, Any], record: PodRecord, now: str, qos_class: str) -> dict[str, Any]:
     """The complete ``status`` the kubelet writes for a pod."""
     phase = pod_phase(pod, record)
     status: dict[str, Any] = {

@@ -1,0 +1,196 @@
+"""The kubelet: the agent on each node that runs the pods the scheduler bound to it.
+
+It watches pods whose ``spec.nodeName`` is its node and gives each a
+:class:`~kubelab.cluster.kubelet.pod_worker.PodWorker`; it hands out pod IPs from the node's pod
+CIDR; it keeps the node's images, its host paths and its back-off memory; and it proves the node
+is alive by renewing a Lease in ``kube-node-lease`` every ten seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Any
+
+from kubelab.cluster.api.errors import APIError
+from kubelab.cluster.client import LocalClient, Resource
+from kubelab.cluster.events import EventRecorder
+from kubelab.cluster.kubelet.backoff import Backoff
+from kubelab.cluster.kubelet.images import NodeImages
+from kubelab.cluster.kubelet.node import node_ip, node_name, pod_cidr
+from kubelab.cluster.kubelet.pod_worker import PodWorker
+from kubelab.cluster.network import ClusterNetwork
+from kubelab.cluster.runtime.images import ImageCatalog
+from kubelab.cluster.runtime.volumes import MemoryVolume
+from kubelab.cluster.store.objects import Change
+
+log = logging.getLogger("kubelab.cluster.kubelet")
+
+NODES: Resource = ("", "v1", "nodes")
+LEASES: Resource = ("coordination.k8s.io", "v1", "leases")
+LEASE_NAMESPACE = "kube-node-lease"
+LEASE_DURATION_SECONDS = 40
+LEASE_RENEW_SECONDS = 10
+
+
+class Kubelet:
+    """The node agent of one node (``index`` 0 is ``kubelab``, 1 is ``kubelab-m02``, ...)."""
+
+    def __init__(
+        self,
+        client: LocalClient,
+        index: int,
+        catalog: ImageCatalog,
+        network: ClusterNetwork,
+        storage_root: Path,
+    ) -> None:
+        self.client = client
+        self.node_name = node_name(index)
+        self.node_ip = node_ip(index)
+        self.events = EventRecorder(client, "kubelet", self.node_name)
+        self.images = NodeImages(catalog)
+        self.network = network
+        self.storage_root = storage_root
+        self.host_root = MemoryVolume(client.clock.now())
+        self.restart_backoff = Backoff()
+        self.pull_backoff = Backoff()
+        self.workers: dict[str, PodWorker] = {}
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        network_range = ipaddress.ip_network(pod_cidr(index))
+        self._free_ips = [str(ip) for ip in list(network_range.hosts())[1:]]
+        network.node_ips[self.node_name] = self.node_ip
+
+    @property
+    def allocatable(self) -> dict[str, str]:
+        node = self.client.get(NODES, "", self.node_name) or {}
+        return dict(node.get("status", {}).get("allocatable") or {})
+
+    def allocate_ip(self) -> str:
+        return self._free_ips.pop(0)
+
+    def release_ip(self, ip: str) -> None:
+        if ip not in self._free_ips:
+            self._free_ips.append(ip)
+
+    # --- pods ---------------------------------------------------------------------------------
+
+    def _mine(self, pod: dict[str, Any] | None) -> bool:
+        return bool(pod) and pod.get("spec", {}).get("nodeName") == self.node_name
+
+    def _on_pod(self, change: Change) -> None:
+        pod = change.object
+        uid = pod["metadata"].get("uid", "")
+        worker = self.workers.get(uid)
+        if change.type == "DELETED":
+            if worker is not None:
+                worker.kill()
+            return
+        if not self._mine(pod):
+            return
+        if worker is not None:
+            worker.update(pod)
+            return
+        phase = pod.get("status", {}).get("phase")
+        if phase in ("Succeeded", "Failed") and pod["metadata"].get("deletionTimestamp"):
+            return
+        worker = PodWorker(self, pod)
+        if pod["metadata"].get("deletionTimestamp"):
+            worker.deleting.set()
+        self.workers[uid] = worker
+        task = asyncio.create_task(worker.run(), name=f"pod {pod['metadata']['name']}")
+        self._tasks[uid] = task
+        task.add_done_callback(lambda _t, uid=uid: self._finished(uid))
+
+    def _finished(self, uid: str) -> None:
+        self.workers.pop(uid, None)
+        task = self._tasks.pop(uid, None)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.error("pod worker failed", exc_info=task.exception())
+
+    async def _watch_pods(self) -> None:
+        store = self.client.api.store
+        watcher, _ = store.watch("/pods", store.revision)
+        for pod in store.list("/pods"):
+            self._on_pod(Change("ADDED", "/pods", "", "", pod, store.revision))
+        try:
+            while (change := await watcher.queue.get()) is not None:
+                try:
+                    self._on_pod(change)
+                except Exception:  # noqa: BLE001 - one bad pod must not stop the node
+                    log.exception("kubelet %s: handling a pod change failed", self.node_name)
+        finally:
+            watcher.close()
+
+    # --- node heartbeat -----------------------------------------------------------------------
+
+    def _renew_lease(self) -> None:
+        now = self.client.clock.micro_timestamp()
+        lease = self.client.get(LEASES, LEASE_NAMESPACE, self.node_name)
+        if lease is None:
+            node = self.client.get(NODES, "", self.node_name)
+            owner = (
+                [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Node",
+                        "name": self.node_name,
+                        "uid": node["metadata"]["uid"],
+                    }
+                ]
+                if node
+                else []
+            )
+            self.client.create(
+                LEASES,
+                LEASE_NAMESPACE,
+                {
+                    "apiVersion": "coordination.k8s.io/v1",
+                    "kind": "Lease",
+                    "metadata": {
+                        "name": self.node_name,
+                        "namespace": LEASE_NAMESPACE,
+                        "ownerReferences": owner,
+                    },
+                    "spec": {
+                        "holderIdentity": self.node_name,
+                        "leaseDurationSeconds": LEASE_DURATION_SECONDS,
+                        "renewTime": now,
+                    },
+                },
+            )
+            return
+        lease["spec"]["renewTime"] = now
+        self.client.update(LEASES, lease)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            with contextlib.suppress(APIError):
+                self._renew_lease()
+            await self.client.clock.sleep(LEASE_RENEW_SECONDS)
+
+    def shutdown(self) -> None:
+        """Stop every container at once: the node is going away with the cluster."""
+        for worker in list(self.workers.values()):
+            for container in worker.containers.values():
+                container.kill()
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self._watch_pods()), asyncio.create_task(self._heartbeat())]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks + list(self._tasks.values()):
+                task.cancel()
+
+
+def start_kubelets(
+    api: Any, count: int, catalog: ImageCatalog, network: ClusterNetwork, storage_root: Path
+) -> tuple[list[Kubelet], list[asyncio.Task[Any]]]:
+    kubelets = [
+        Kubelet(LocalClient(api, "kubelet"), index, catalog, network, storage_root)
+        for index in range(count)
+    ]
+    return kubelets, [asyncio.create_task(k.run(), name=f"kubelet {k.node_name}") for k in kubelets]

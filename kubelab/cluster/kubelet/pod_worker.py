@@ -1,0 +1,587 @@
+"""One pod's life on a node: set up, pull, start, probe, restart, stop.
+
+The kubelet gives every pod bound to its node a :class:`PodWorker`. The worker
+
+1. creates the pod's sandbox (its network namespace and IP) and volumes,
+2. runs the init containers one after another, each to completion,
+3. runs the app containers, restarting them per ``restartPolicy`` with the crash-loop back-off,
+4. runs their startup, liveness and readiness probes,
+5. and, once the pod is deleted, stops the containers within the grace period and tells the API
+   server the pod is gone.
+
+After every change it writes the pod's status, which is all ``kubectl get pods`` ever sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from kubelab.cluster.api.errors import APIError
+from kubelab.cluster.client import PODS
+from kubelab.cluster.kubelet.environment import ConfigError, resolve_environment
+from kubelab.cluster.kubelet.images import pull_seconds
+from kubelab.cluster.kubelet.probes import PROBE_NAMES, ProbeState, run_probe
+from kubelab.cluster.kubelet.status import ContainerRecord, PodRecord, pod_status
+from kubelab.cluster.kubelet.volumes import MountError, PodVolumes
+from kubelab.cluster.resources.podspec import qos_class
+from kubelab.cluster.runtime.container import Container, ExitStatus, StartError
+from kubelab.cluster.runtime.filesystem import Mount
+from kubelab.cluster.runtime.images import Image
+from kubelab.cluster.runtime.network import NetworkNamespace
+from kubelab.cluster.runtime.volumes import MemoryVolume
+
+if TYPE_CHECKING:
+    from kubelab.cluster.kubelet.agent import Kubelet
+
+log = logging.getLogger("kubelab.cluster.kubelet")
+
+#: How often the kubelet re-reads ConfigMaps and Secrets for mounted files (cluster seconds).
+VOLUME_REFRESH_SECONDS = 10.0
+#: How long a pod whose volumes or configuration are missing waits before trying again.
+RETRY_SECONDS = 2.0
+DNS_SERVICE_IP = "10.96.0.10"
+
+
+def _memory_limit(spec: dict[str, Any]) -> int | None:
+    from kubelab.cluster.quantity import Quantity
+
+    limit = ((spec.get("resources") or {}).get("limits") or {}).get("memory")
+    return Quantity.parse(limit).value() if limit else None
+
+
+class PodWorker:
+    """Drives one pod on one node until it is deleted."""
+
+    def __init__(self, kubelet: Kubelet, pod: dict[str, Any]) -> None:
+        self.kubelet = kubelet
+        self.client = kubelet.client
+        self.clock = kubelet.client.clock
+        self.events = kubelet.events
+        self.pod = pod
+        meta = pod["metadata"]
+        self.namespace, self.name, self.uid = meta["namespace"], meta["name"], meta["uid"]
+        spec = pod.get("spec", {})
+        self.record = PodRecord(
+            init_containers=[
+                self._new_record(c, init=True) for c in spec.get("initContainers") or []
+            ],
+            containers=[self._new_record(c) for c in spec.get("containers") or []],
+        )
+        self.containers: dict[str, Container] = {}
+        self.previous: dict[str, Container] = {}
+        self.netns: NetworkNamespace | None = None
+        self.volumes: PodVolumes | None = None
+        self.deleting = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._probe_tasks: dict[str, list[asyncio.Task[Any]]] = {}
+
+    @staticmethod
+    def _new_record(spec: dict[str, Any], init: bool = False) -> ContainerRecord:
+        sidecar = init and spec.get("restartPolicy") == "Always"
+        return ContainerRecord(
+            name=spec["name"], image=spec.get("image", ""), init=init, sidecar=sidecar
+        )
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.pod.get("spec", {})
+
+    def _container_spec(self, name: str) -> dict[str, Any]:
+        for spec in (self.spec.get("initContainers") or []) + (self.spec.get("containers") or []):
+            if spec["name"] == name:
+                return spec
+        raise KeyError(name)
+
+    def _field_path(self, record: ContainerRecord) -> str:
+        kind = "initContainers" if record.init else "containers"
+        return f"spec.{kind}{{{record.name}}}"
+
+    def _event(self, record: ContainerRecord | None, kind: str, reason: str, message: str) -> None:
+        field_path = self._field_path(record) if record else ""
+        self.events.record(self.pod, kind, reason, message, field_path)
+
+    def _pod_ref(self) -> str:
+        return f"{self.name}_{self.namespace}({self.uid})"
+
+    def update(self, pod: dict[str, Any]) -> None:
+        """A newer version of the pod arrived from the API."""
+        self.pod = pod
+        if pod["metadata"].get("deletionTimestamp"):
+            self.deleting.set()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep in cluster time; return False if the pod started terminating meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.deleting.wait(), max(seconds, 0) / self.clock.time_scale)
+        return not self.deleting.is_set()
+
+    def publish(self) -> None:
+        """Write the pod's status as the containers' records now say."""
+        current = self.client.get(PODS, self.namespace, self.name)
+        if current is None or current["metadata"].get("uid") != self.uid:
+            return
+        status = pod_status(
+            current, self.record, self.clock.timestamp(), qos_class(current.get("spec", {}))
+        )
+        if status == current.get("status"):
+            return
+        current["status"] = status
+        try:
+            self.pod = self.client.update_status(PODS, current)
+        except APIError as error:
+            if error.code not in (404, 409):
+                log.warning("status of %s/%s: %s", self.namespace, self.name, error.message)
+
+    # --- the pod's life --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self._start_sandbox()
+            if await self._set_up_volumes() and await self._run_init_containers():
+                for record in self.record.containers:
+                    self._tasks.append(asyncio.create_task(self._supervise(record)))
+                deadline = self.spec.get("activeDeadlineSeconds")
+                if deadline:
+                    self._tasks.append(asyncio.create_task(self._enforce_deadline(deadline)))
+                self._tasks.append(asyncio.create_task(self._refresh_volumes()))
+            await self.deleting.wait()
+            await self._terminate()
+        finally:
+            for task in self._tasks + [t for ts in self._probe_tasks.values() for t in ts]:
+                task.cancel()
+            if self.netns is not None:
+                self.kubelet.network.detach(self.netns)
+                self.kubelet.release_ip(self.netns.ip)
+
+    async def _start_sandbox(self) -> None:
+        ip = self.kubelet.allocate_ip()
+        self.netns = NetworkNamespace(ip)
+        self.kubelet.network.attach(self.netns)
+        self.record.pod_ip = ip
+        self.record.host_ip = self.kubelet.node_ip
+        self.record.start_time = self.clock.timestamp()
+        for record in self.record.containers:
+            if self.record.init_containers:
+                record.reason = "PodInitializing"
+        self.publish()
+
+    async def _set_up_volumes(self) -> bool:
+        self.volumes = PodVolumes(
+            self.client,
+            self.pod,
+            self.kubelet.host_root,
+            self.kubelet.storage_root,
+            self.kubelet.allocatable,
+        )
+        while True:
+            try:
+                self.volumes.build(self.clock.now())
+            except MountError as error:
+                self._event(None, "Warning", "FailedMount", str(error))
+                if not await self._sleep(RETRY_SECONDS * 5):
+                    return False
+                continue
+            self.record.sandbox_ready = True
+            self.publish()
+            return True
+
+    async def _refresh_volumes(self) -> None:
+        while await self._sleep(VOLUME_REFRESH_SECONDS):
+            if self.volumes is not None:
+                self.volumes.refresh(self.clock.now())
+
+    async def _run_init_containers(self) -> bool:
+        for record in self.record.init_containers:
+            if record.sidecar:
+                self._tasks.append(asyncio.create_task(self._supervise(record)))
+                while record.state != "running" or record.started is False:
+                    if not await self._sleep(0.2):
+                        return False
+                continue
+            while True:
+                status = await self._run_once(record)
+                if status is None:
+                    return False
+                if status.exit_code == 0:
+                    break
+                if self.spec.get("restartPolicy") == "Never":
+                    self.publish()
+                    return False
+                if not await self._back_off(record):
+                    return False
+        for record in self.record.containers:
+            record.reason = "ContainerCreating"
+        self.publish()
+        return True
+
+    async def _enforce_deadline(self, seconds: int) -> None:
+        if not await self._sleep(float(seconds)):
+            return
+        message = "Pod was active on the node longer than the specified deadline"
+        self._event(None, "Normal", "DeadlineExceeded", message)
+        self.record.pod_reason, self.record.pod_message = "DeadlineExceeded", message
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        await self._stop_all(int(self.spec.get("terminationGracePeriodSeconds", 30)))
+        self.publish()
+
+    # --- one container ---------------------------------------------------------------------
+
+    async def _supervise(self, record: ContainerRecord) -> None:
+        """Run an app container (or sidecar) and restart it as ``restartPolicy`` says."""
+        policy = "Always" if record.sidecar else self.spec.get("restartPolicy", "Always")
+        while True:
+            status = await self._run_once(record)
+            if status is None or self.deleting.is_set():
+                return
+            if policy == "Never" or (policy == "OnFailure" and status.exit_code == 0):
+                self.publish()
+                return
+            if not await self._back_off(record):
+                return
+
+    async def _back_off(self, record: ContainerRecord) -> bool:
+        """Wait out the crash-loop back-off before a restart; False if the pod is going."""
+        key = f"{self.uid}/{record.name}"
+        delay = self.kubelet.restart_backoff.next_delay(key, self.clock.now().timestamp())
+        if delay > 0:
+            record.reason = "CrashLoopBackOff"
+            record.message = (
+                f"back-off {int(delay)}s restarting failed container="
+                f"{record.name} pod={self._pod_ref()}"
+            )
+            record.last_terminated = record.terminated_state()
+            record.state = "waiting"
+            record.ready = False
+            self._event(
+                record,
+                "Warning",
+                "BackOff",
+                f"Back-off restarting failed container {record.name} in pod {self._pod_ref()}",
+            )
+            self.publish()
+            if not await self._sleep(delay):
+                return False
+        return True
+
+    async def _run_once(self, record: ContainerRecord) -> ExitStatus | None:
+        """Pull, configure, start and wait for one instance of a container."""
+        spec = self._container_spec(record.name)
+        image = await self._pull(record, spec)
+        if image is None:
+            return None
+        container = await self._create(record, spec, image)
+        if container is None:
+            return None
+        if record.ever_ran:
+            if record.state == "terminated":
+                record.restart()
+            else:
+                record.restart_count += 1
+        if record.name in self.containers:
+            self.previous[record.name] = self.containers[record.name]
+        self.containers[record.name] = container
+        try:
+            container.start()
+        except StartError as error:
+            return self._terminated(record, error.status, str(error))
+        record.state, record.reason, record.message = "running", "", ""
+        record.started_at = self.clock.timestamp()
+        record.ever_ran = True
+        record.container_id = f"containerd://{secrets.token_hex(32)}"
+        self._event(record, "Normal", "Started", f"Started container {record.name}")
+        self._start_probes(record, spec, container)
+        self.publish()
+        status = await container.wait()
+        self._stop_probes(record)
+        return self._terminated(record, status)
+
+    def _terminated(
+        self, record: ContainerRecord, status: ExitStatus, message: str | None = None
+    ) -> ExitStatus:
+        record.state = "terminated"
+        record.exit_code = status.exit_code
+        record.reason = status.reason
+        record.message = message or status.message or ""
+        record.signal = status.signal
+        record.finished_at = self.clock.timestamp()
+        if status.started_at is not None:
+            record.started_at = status.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        record.ready = False
+        if record.started is not None:
+            record.started = False
+        self.publish()
+        return status
+
+    async def _pull(self, record: ContainerRecord, spec: dict[str, Any]) -> Image | None:
+        images = self.kubelet.images
+        reference = spec.get("image", "")
+        problem = images.check_name(reference)
+        if problem:
+            record.state, record.reason, record.message = "waiting", "InvalidImageName", problem
+            self._event(record, "Warning", "InspectFailed", problem)
+            self._event(record, "Warning", "Failed", "Error: InvalidImageName")
+            self.publish()
+            await self.deleting.wait()
+            return None
+        policy = spec.get("imagePullPolicy", "IfNotPresent")
+        cached = images.cached(reference)
+        if cached is not None and policy != "Always":
+            self._event(
+                record,
+                "Normal",
+                "Pulled",
+                f'Container image "{reference}" already present on machine and can '
+                "be accessed by the pod",
+            )
+            return cached
+        if policy == "Never":
+            message = f'Container image "{reference}" is not present with pull policy of Never'
+            record.state, record.reason, record.message = "waiting", "ErrImageNeverPull", message
+            self._event(record, "Warning", "ErrImageNeverPull", message)
+            self.publish()
+            await self.deleting.wait()
+            return None
+        key = f"pull/{self.uid}/{record.name}"
+        while True:
+            self._event(record, "Normal", "Pulling", f'Pulling image "{reference}"')
+            started = self.clock.now()
+            result = images.fetch(reference)
+            wait = pull_seconds(result) if isinstance(result, Image) else 0.5
+            if not await self._sleep(wait):
+                return None
+            if isinstance(result, Image):
+                took = (self.clock.now() - started).total_seconds()
+                self.kubelet.pull_backoff.forget(key)
+                self._event(
+                    record,
+                    "Normal",
+                    "Pulled",
+                    f'Successfully pulled image "{reference}" in {took:.3f}s '
+                    f"({took:.3f}s including waiting). Image size: {result.size} bytes.",
+                )
+                return result
+            record.state, record.reason = "waiting", "ErrImagePull"
+            record.message = result.rpc_message
+            self._event(
+                record,
+                "Warning",
+                "Failed",
+                f'Failed to pull image "{reference}": {result.rpc_message}',
+            )
+            self._event(record, "Warning", "Failed", "Error: ErrImagePull")
+            self.publish()
+            delay = self.kubelet.pull_backoff.next_delay(key, self.clock.now().timestamp())
+            if not await self._sleep(max(delay, 1.0)):
+                return None
+            record.reason = "ImagePullBackOff"
+            record.message = (
+                f'Back-off pulling image "{reference}": ErrImagePull: {result.rpc_message}'
+            )
+            self._event(record, "Normal", "BackOff", f'Back-off pulling image "{reference}"')
+            self._event(record, "Warning", "Failed", "Error: ImagePullBackOff")
+            self.publish()
+            backoff = self.kubelet.pull_backoff.current(key)
+            if not await self._sleep(backoff):
+                return None
+
+    async def _create(
+        self, record: ContainerRecord, spec: dict[str, Any], image: Image
+    ) -> Container | None:
+        while True:
+            try:
+                env = resolve_environment(self.client, self.pod, spec, self.kubelet.allocatable)
+                break
+            except ConfigError as error:
+                record.state, record.reason = "waiting", "CreateContainerConfigError"
+                record.message = str(error)
+                self._event(record, "Warning", "Failed", f"Error: {error}")
+                self.publish()
+                if not await self._sleep(RETRY_SECONDS * 5):
+                    return None
+        record.image_id = (
+            f"{image.reference.split(':')[0]}@{image.digest}"
+            if "@" not in image.reference
+            else image.reference
+        )
+        hostname = self.spec.get("hostname") or self.name
+        mounts = self._system_mounts(hostname) + (self.volumes.mounts(spec) if self.volumes else [])
+        container = Container(
+            image,
+            spec,
+            clock=self.clock,
+            env=env,
+            mounts=mounts,
+            hostname=hostname,
+            memory_limit=_memory_limit(spec),
+            network=self.kubelet.network,
+            netns=self.netns,
+        )
+        self._event(record, "Normal", "Created", f"Created container: {record.name}")
+        return container
+
+    def _system_mounts(self, hostname: str) -> list[Mount]:
+        """``/etc/resolv.conf`` and ``/etc/hosts`` as the kubelet writes them for a pod."""
+        now = self.clock.now()
+        etc = MemoryVolume(now)
+        search = f"{self.namespace}.svc.cluster.local svc.cluster.local cluster.local"
+        etc.write(
+            "resolv.conf",
+            f"nameserver {DNS_SERVICE_IP}\nsearch {search}\noptions ndots:5\n".encode(),
+            False,
+            now,
+        )
+        ip = self.netns.ip if self.netns else ""
+        etc.write(
+            "hosts",
+            (
+                f"# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+                f"::1\tlocalhost ip6-localhost ip6-loopback\n{ip}\t{hostname}\n"
+            ).encode(),
+            False,
+            now,
+        )
+        return [
+            Mount("/etc/resolv.conf", etc, sub_path="resolv.conf"),
+            Mount("/etc/hosts", etc, sub_path="hosts"),
+        ]
+
+    # --- probes ------------------------------------------------------------------------------
+
+    def _start_probes(
+        self, record: ContainerRecord, spec: dict[str, Any], container: Container
+    ) -> None:
+        startup = spec.get("startupProbe")
+        record.started = not startup
+        tasks = []
+        if startup:
+            tasks.append(
+                asyncio.create_task(
+                    self._probe_loop(record, spec, container, "startupProbe", startup)
+                )
+            )
+        for kind in ("livenessProbe", "readinessProbe"):
+            if spec.get(kind):
+                tasks.append(
+                    asyncio.create_task(self._probe_loop(record, spec, container, kind, spec[kind]))
+                )
+        if not spec.get("readinessProbe") and not startup:
+            record.ready = True
+        elif not spec.get("readinessProbe"):
+            tasks.append(asyncio.create_task(self._ready_when_started(record)))
+        self._probe_tasks[record.name] = tasks
+
+    def _stop_probes(self, record: ContainerRecord) -> None:
+        for task in self._probe_tasks.pop(record.name, []):
+            task.cancel()
+
+    async def _ready_when_started(self, record: ContainerRecord) -> None:
+        while not record.started:
+            if not await self._sleep(0.2):
+                return
+        record.ready = True
+        self.publish()
+
+    async def _probe_loop(
+        self,
+        record: ContainerRecord,
+        spec: dict[str, Any],
+        container: Container,
+        kind: str,
+        probe: dict[str, Any],
+    ) -> None:
+        label = PROBE_NAMES[kind]
+        state = ProbeState(probe, initially_ok=(kind == "livenessProbe"))
+        if not await self._sleep(float(probe.get("initialDelaySeconds", 0))):
+            return
+        while container.running:
+            if kind != "startupProbe" and not record.started:
+                await self._sleep(0.2)
+                continue
+            result = await run_probe(
+                container, spec, probe, self.netns.ip if self.netns else "", self.clock.time_scale
+            )
+            if not result.ok:
+                self._event(
+                    record, "Warning", "Unhealthy", f"{label} probe failed: {result.message}"
+                )
+            changed = state.record(result)
+            if kind == "startupProbe" and state.ok:
+                record.started = True
+                self.publish()
+                return
+            if kind == "readinessProbe" and record.ready != state.ok:
+                record.ready = state.ok
+                self.publish()
+            if changed and not state.ok and kind != "readinessProbe":
+                self._event(
+                    record,
+                    "Normal",
+                    "Killing",
+                    f"Container {record.name} failed {label.lower()} probe, will be restarted",
+                )
+                grace = probe.get(
+                    "terminationGracePeriodSeconds",
+                    self.spec.get("terminationGracePeriodSeconds", 30),
+                )
+                await container.stop(float(grace))
+                return
+            if not await self._sleep(float(probe.get("periodSeconds", 10))):
+                return
+
+    # --- termination ------------------------------------------------------------------------
+
+    async def _stop_all(self, grace: int) -> None:
+        async def stop(name: str, container: Container) -> None:
+            record = self.record.record(name)
+            if not container.running:
+                return
+            if record is not None:
+                self._event(record, "Normal", "Killing", f"Stopping container {name}")
+            await self._pre_stop(name, container, grace)
+            await container.stop(float(grace))
+
+        await asyncio.gather(
+            *(stop(n, c) for n, c in list(self.containers.items())), return_exceptions=True
+        )
+
+    async def _pre_stop(self, name: str, container: Container, grace: int) -> None:
+        hook = (self._container_spec(name).get("lifecycle") or {}).get("preStop") or {}
+        timeout = grace / self.clock.time_scale
+        with contextlib.suppress(Exception):
+            if "exec" in hook:
+                await asyncio.wait_for(container.exec(hook["exec"].get("command") or []), timeout)
+            elif "sleep" in hook:
+                await self.clock.sleep(float(hook["sleep"].get("seconds", 0)))
+            elif "httpGet" in hook:
+                handler = hook["httpGet"]
+                await asyncio.wait_for(
+                    container.http(int(handler.get("port", 80)), "GET", handler.get("path", "/")),
+                    timeout,
+                )
+
+    async def _terminate(self) -> None:
+        grace = self.pod["metadata"].get("deletionGracePeriodSeconds")
+        if grace is None:
+            grace = self.spec.get("terminationGracePeriodSeconds", 30)
+        for task in self._tasks:
+            task.cancel()
+        await self._stop_all(int(grace))
+        self.publish()
+        with contextlib.suppress(APIError):
+            self.client.delete(
+                PODS, self.namespace, self.name, grace_period_seconds=0, uid=self.uid
+            )
+
+    def kill(self) -> None:
+        """The pod was removed without waiting (``--force``): kill everything now."""
+        for container in self.containers.values():
+            container.kill()
+        self.deleting.set()
