@@ -28,8 +28,8 @@ from kubelab.cluster.certs import ensure_certificates
 from kubelab.cluster.client import LocalClient
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.controllers.manager import start_controllers
-from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
+from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.network import ClusterNetwork
 from kubelab.cluster.resources.builtin import builtin_registry
 from kubelab.cluster.runtime.library import default_catalog
