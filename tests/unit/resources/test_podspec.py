@@ -15,7 +15,8 @@ from kubelab.cluster.resources.podspec import (
     format_label_selector,
     pod_spec_warnings,
     qos_class,
-    selector_matches,
+    requirements_match,
+    selector_requirements,
     selector_string,
     validate_pod_spec,
     validate_pod_template,
@@ -512,11 +513,12 @@ def test_selector_matching() -> None:
         "matchLabels": {"app": "web"},
         "matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}],
     }
-    assert selector_matches(selector, {"app": "web"})
-    assert selector_matches(selector, {"app": "web", "env": "prod"})
-    assert not selector_matches(selector, {"app": "web", "env": "dev"})
-    assert not selector_matches(None, {"app": "web"})
-    assert selector_matches({}, {})
+    requirements = selector_requirements(selector)
+    assert requirements_match(requirements, {"app": "web"})
+    assert requirements_match(requirements, {"app": "web", "env": "prod"})
+    assert not requirements_match(requirements, {"app": "web", "env": "dev"})
+    assert not requirements_match(selector_requirements(None), {"app": "web"})
+    assert requirements_match(selector_requirements({}), {})
 
 
 def test_selector_conversion_errors() -> None:

@@ -12,7 +12,6 @@ from kubelab.cluster.quantity import (
     SUFFIX_ERROR,
     Quantity,
     QuantityError,
-    canonical,
 )
 
 
@@ -47,7 +46,7 @@ from kubelab.cluster.quantity import (
     ],
 )
 def test_parse_and_print_like_the_api_server(text: object, stored: str) -> None:
-    assert canonical(text) == stored
+    assert str(Quantity.parse(text)) == stored
 
 
 def test_formats_follow_the_suffix_family() -> None:

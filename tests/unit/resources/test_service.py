@@ -161,7 +161,7 @@ def test_type_values():
 def test_selector_labels_are_checked():
     errors = create_errors({"ports": [{"port": 80}], "selector": {"app": "web app"}})
     assert len(errors) == 1
-    assert errors[0].startswith('spec.selector[app]: Invalid value: "web app": a valid label')
+    assert errors[0].startswith('spec.selector: Invalid value: "web app": a valid label')
 
 
 def test_node_ports():
