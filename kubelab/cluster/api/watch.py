@@ -106,7 +106,10 @@ async def stream(
             if event_type:
                 await response.write(_line(event_type, render(change.object, first)))
                 first = False
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:
+        watcher.close()  # the client went away: nothing more to send
+        return response
+    except asyncio.CancelledError:
         watcher.close()
         raise
     watcher.close()
