@@ -252,12 +252,12 @@ class PodWorker:
         key = f"{self.uid}/{record.name}"
         delay = self.kubelet.restart_backoff.next_delay(key, self.clock.now().timestamp())
         if delay > 0:
+            record.last_terminated = record.terminated_state()
             record.reason = "CrashLoopBackOff"
             record.message = (
                 f"back-off {int(delay)}s restarting failed container="
                 f"{record.name} pod={self._pod_ref()}"
             )
-            record.last_terminated = record.terminated_state()
             record.state = "waiting"
             record.ready = False
             self._event(

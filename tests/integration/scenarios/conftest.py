@@ -1,0 +1,48 @@
+"""A faster teaching cluster for the lesson scenarios: back-offs, probes and schedules run at
+twenty times real speed, so a crash loop or a CronJob shows its behaviour in seconds."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubelab.cluster.embedded import EmbeddedCluster
+from tests.conftest import Kubectl
+
+TIME_SCALE = 20.0
+
+
+@pytest.fixture(scope="module")
+def fast_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    with EmbeddedCluster(tmp_path_factory.mktemp("fast-home"), time_scale=TIME_SCALE) as running:
+        yield running
+
+
+@pytest.fixture()
+def k(fast_cluster: EmbeddedCluster, tmp_path: Path) -> Kubectl:
+    return Kubectl(fast_cluster.kubeconfig, tmp_path)
+
+
+@pytest.fixture()
+def ns(k: Kubectl) -> Iterator[str]:
+    name = f"s-{uuid.uuid4().hex[:8]}"
+    k("create", "namespace", name)
+    yield name
+    k.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
