@@ -21,13 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from kubelab.cluster import bootstrap
-from kubelab.cluster.api import admission
+from kubelab.cluster.api import admission, apply, managedfields
 from kubelab.cluster.api.app import build_app
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.certs import ensure_certificates
 from kubelab.cluster.client import LocalClient
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.controllers.manager import start_controllers
+from kubelab.cluster.controllers.provisioner import ensure_default_storage_class
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.network import ClusterNetwork
@@ -81,9 +82,12 @@ class TeachingCluster:
         self.store = ObjectStore(self.home / "cluster.db")
         self.api = ObjectAPI(self.store, builtin_registry(), self.clock)
         admission.install(self.api)
+        managedfields.install(self.api)
+        apply.install(self.api)
         bootstrap.ensure_namespaces(self.api)
         bootstrap.register_nodes(self.api, self.node_count)
         bootstrap.ensure_kubernetes_service(self.api)
+        ensure_default_storage_class(self.api)
         token = self._admin_token()
         certs = ensure_certificates(self.home / "pki")
         self._tasks = start_controllers(self.api, certs.ca_cert.read_text())
