@@ -9,8 +9,9 @@ this module, so there is one source of truth.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
-from importlib import resources as importlib_resources
+from pathlib import Path
 from typing import Any
 
 from kubelab.cluster.version import SCHEMA_VERSION_DIR
@@ -21,7 +22,12 @@ REF_PREFIX = "#/$defs/"
 @functools.cache
 def definitions() -> dict[str, dict[str, Any]]:
     """All named definitions, keyed like ``io.k8s.api.apps.v1.Deployment``."""
-    root = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    # Locate the package's data without importing it: its __init__ pulls in jsonschema and a
+    # URI grammar that take seconds to load, and only the JSON files are needed here.
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the kubernetes-validate package is not installed")
+    root = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
     text = (root / SCHEMA_VERSION_DIR / "_definitions.json").read_text()
     return json.loads(text)["$defs"]
 
