@@ -70,7 +70,7 @@ def _allocatable(node: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
+def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
     for toleration in tolerations:
         effect = toleration.get("effect")
         if effect and effect != taint.get("effect"):
@@ -86,7 +86,7 @@ def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool
     return False
 
 
-def _node_selector_term_matches(term: dict[str, Any], node: dict[str, Any]) -> bool:
+def node_selector_term_matches(term: dict[str, Any], node: dict[str, Any]) -> bool:
     labels = node["metadata"].get("labels") or {}
     for expression in term.get("matchExpressions") or []:
         key, operator = expression.get("key"), expression.get("operator")
@@ -154,7 +154,7 @@ class Scheduler:
         """The reason the pod cannot run on this node, or None if it can."""
         spec, node = pod.get("spec", {}), view.node
         tolerations = spec.get("tolerations") or []
-        if node.get("spec", {}).get("unschedulable") and not _tolerates(
+        if node.get("spec", {}).get("unschedulable") and not tolerates(
             tolerations, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
         ):
             return "node(s) were unschedulable"
@@ -165,10 +165,10 @@ class Scheduler:
             "requiredDuringSchedulingIgnoredDuringExecution"
         ) or {}
         terms = required.get("nodeSelectorTerms") or []
-        if terms and not any(_node_selector_term_matches(t, node) for t in terms):
+        if terms and not any(node_selector_term_matches(t, node) for t in terms):
             return "node(s) didn't match Pod's node affinity/selector"
         for taint in node.get("spec", {}).get("taints") or []:
-            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(
+            if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(
                 tolerations, taint
             ):
                 return (
@@ -265,7 +265,7 @@ class Scheduler:
             "preferredDuringSchedulingIgnoredDuringExecution"
         ) or []
         for term in preferred:
-            if _node_selector_term_matches(term.get("preference") or {}, view.node):
+            if node_selector_term_matches(term.get("preference") or {}, view.node):
                 score += int(term.get("weight", 0))
         return score
 

@@ -67,11 +67,15 @@ class GarbageCollector:
             if owners and not any(o.get("uid") in by_uid for o in owners):
                 self._delete(resource, obj, "Background")
 
-    def _orphan(self, uid: str, resource: Resource, owner: dict[str, Any],
-                dependents: list[Node]) -> None:
+    def _orphan(
+        self, uid: str, resource: Resource, owner: dict[str, Any], dependents: list[Node]
+    ) -> None:
         for dep_resource, dependent in dependents:
-            updated = self.client.get(dep_resource, dependent["metadata"].get("namespace", ""),
-                                      dependent["metadata"]["name"])
+            updated = self.client.get(
+                dep_resource,
+                dependent["metadata"].get("namespace", ""),
+                dependent["metadata"]["name"],
+            )
             if updated is None:
                 continue
             updated["metadata"]["ownerReferences"] = [
@@ -82,22 +86,27 @@ class GarbageCollector:
             self._write(dep_resource, updated)
         self._remove_finalizer(resource, owner, ORPHAN_FINALIZER)
 
-    def _delete_foreground(self, resource: Resource, owner: dict[str, Any],
-                           dependents: list[Node]) -> None:
+    def _delete_foreground(
+        self, resource: Resource, owner: dict[str, Any], dependents: list[Node]
+    ) -> None:
         blocking = False
         for dep_resource, dependent in dependents:
             if not dependent["metadata"].get("deletionTimestamp"):
                 self._delete(dep_resource, dependent, "Foreground")
-            refs = [o for o in dependent["metadata"].get("ownerReferences") or []
-                    if o.get("uid") == owner["metadata"].get("uid")]
+            refs = [
+                o
+                for o in dependent["metadata"].get("ownerReferences") or []
+                if o.get("uid") == owner["metadata"].get("uid")
+            ]
             if any(o.get("blockOwnerDeletion") for o in refs):
                 blocking = True
         if not blocking:
             self._remove_finalizer(resource, owner, FOREGROUND_FINALIZER)
 
     def _remove_finalizer(self, resource: Resource, obj: dict[str, Any], finalizer: str) -> None:
-        current = self.client.get(resource, obj["metadata"].get("namespace", ""),
-                                  obj["metadata"]["name"])
+        current = self.client.get(
+            resource, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+        )
         if current is None:
             return
         remaining = [f for f in current["metadata"].get("finalizers") or [] if f != finalizer]
@@ -117,8 +126,9 @@ class GarbageCollector:
     def _delete(self, resource: Resource, obj: dict[str, Any], policy: str) -> None:
         meta = obj["metadata"]
         try:
-            self.client.delete(resource, meta.get("namespace", ""), meta["name"], policy,
-                               uid=meta.get("uid"))
+            self.client.delete(
+                resource, meta.get("namespace", ""), meta["name"], policy, uid=meta.get("uid")
+            )
         except APIError as error:
             if error.code != 409:
                 log.warning("garbage collector: %s", error.message)

@@ -7,12 +7,24 @@ from typing import Any
 
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.client import LocalClient
+from kubelab.cluster.controllers.crd import CustomResourceDefinitionController
+from kubelab.cluster.controllers.cronjob import CronJobController
+from kubelab.cluster.controllers.daemonset import DaemonSetController
+from kubelab.cluster.controllers.deployment import DeploymentController
 from kubelab.cluster.controllers.endpoints import EndpointsController
 from kubelab.cluster.controllers.endpointslice import EndpointSliceController
 from kubelab.cluster.controllers.garbagecollector import GarbageCollector
+from kubelab.cluster.controllers.job import JobController
 from kubelab.cluster.controllers.namespace import NamespaceController
+from kubelab.cluster.controllers.persistentvolume import PersistentVolumeController
+from kubelab.cluster.controllers.provisioner import HostPathProvisioner
+from kubelab.cluster.controllers.replicaset import ReplicaSetController
+from kubelab.cluster.controllers.replicationcontroller import ReplicationControllerController
+from kubelab.cluster.controllers.resourcequota import ResourceQuotaController
 from kubelab.cluster.controllers.rootcacert import RootCACertPublisher
 from kubelab.cluster.controllers.serviceaccount import ServiceAccountController
+from kubelab.cluster.controllers.statefulset import StatefulSetController
+from kubelab.cluster.controllers.ttlafterfinished import TTLAfterFinishedController
 
 #: Controllers in start order; each acts as the component its ``name`` says.
 CONTROLLERS: tuple[Any, ...] = (
@@ -21,6 +33,18 @@ CONTROLLERS: tuple[Any, ...] = (
     ServiceAccountController,
     EndpointSliceController,
     EndpointsController,
+    ReplicaSetController,
+    ReplicationControllerController,
+    DeploymentController,
+    DaemonSetController,
+    StatefulSetController,
+    JobController,
+    TTLAfterFinishedController,
+    CronJobController,
+    PersistentVolumeController,
+    HostPathProvisioner,
+    ResourceQuotaController,
+    CustomResourceDefinitionController,
 )
 
 

@@ -28,8 +28,10 @@ class NamespaceController(Controller):
         found = []
         for resource, strategy in self.client.resources():
             key = self.client.api.storage_key(strategy)
-            if strategy.namespaced and key not in seen and not getattr(
-                strategy, "storage_key", None
+            if (
+                strategy.namespaced
+                and key not in seen
+                and not getattr(strategy, "storage_key", None)
             ):
                 seen.add(key)
                 found.append(resource)

@@ -1,15 +1,18 @@
-"""Fixtures for the workload controller tests: a stand-in kubelet and convergence helpers.
+"""Fixtures for the workload controller tests: a cluster without kubelets, and a stand-in.
 
-The controllers only react to what the API shows, so tests drive them the way a cluster does:
-``PlayKubelet`` writes pod status through the ``status`` subresource as a kubelet would (the pod
-is Running, Ready, has an IP) and confirms graceful deletions; ``PlayVolumeBinder`` marks
-claims Bound. Tests then wait, with a deadline, for the controllers to settle.
+The controllers only react to what the API shows. To check a rollout *step by step* the tests
+need to decide when pods start and stop, so they use ``kubeletless_cluster``: a teaching cluster
+whose nodes are plain Node objects with no kubelet behind them. ``PlayKubelet`` then does the
+kubelet's part on request: it writes pod status through the ``status`` subresource (Running,
+Ready, an IP) and confirms graceful deletions. Tests wait, with a deadline, for the controllers
+to settle between steps. (``test_workloads_on_a_real_node.py`` runs the same workloads with the
+real kubelet.)
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,13 +21,17 @@ from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.client import PODS, LocalClient
 from kubelab.cluster.embedded import EmbeddedCluster
 
-CLAIMS = ("", "v1", "persistentvolumeclaims")
+NODES = ("", "v1", "nodes")
 #: Images from this registry cannot be pulled: their pods never start, as with a real kubelet.
 UNPULLABLE_REGISTRY = "registry.invalid/"
 
 
-def _wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05,
-              message: str = "condition") -> Any:
+def _wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> Any:
     """Poll until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -49,20 +56,22 @@ class PlayKubelet:
     def pods(self, namespace: str) -> list[dict[str, Any]]:
         return self._on_loop(self.client.list, PODS, namespace)
 
-    def start(self, namespace: str, predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
-              ready: bool = True) -> list[str]:
-        """Report every scheduled, not yet ready pod (that ``predicate`` accepts) as Running and,
-        if ``ready``, Ready. Pods with an image it cannot pull stay Pending. Returns the names
-        of the pods it changed."""
+    def start(self, namespace: str) -> list[str]:
+        """Report every scheduled pod that is not ready yet as Running and Ready; pods with an
+        image that cannot be pulled stay Pending. Returns the names of the pods it changed."""
         changed = []
         for pod in self.pods(namespace):
-            if (not pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp")
-                    or any(c["image"].startswith(UNPULLABLE_REGISTRY)
-                           for c in pod["spec"]["containers"])
-                    or _is_ready(pod) == ready and pod["status"].get("phase") == "Running"
-                    or not predicate(pod)):
+            unpullable = any(
+                c["image"].startswith(UNPULLABLE_REGISTRY) for c in pod["spec"]["containers"]
+            )
+            if (
+                not pod["spec"].get("nodeName")
+                or pod["metadata"].get("deletionTimestamp")
+                or unpullable
+                or _is_ready(pod)
+            ):
                 continue
-            self._on_loop(self._write_running, pod, ready)
+            self._on_loop(self._write_running, pod, True)
             changed.append(pod["metadata"]["name"])
         return changed
 
@@ -74,22 +83,41 @@ class PlayKubelet:
         now = self.client.clock.timestamp()
         state = "True" if ready else "False"
         status = pod.setdefault("status", {})
-        status.update({
-            "phase": "Running",
-            "hostIP": "192.168.49.2",
-            "podIP": f"10.244.0.{sum(map(ord, pod['metadata']['name'])) % 250 + 2}",
-            "startTime": status.get("startTime") or now,
-        })
+        status.update(
+            {
+                "phase": "Running",
+                "hostIP": "192.168.49.2",
+                "podIP": f"10.244.0.{sum(map(ord, pod['metadata']['name'])) % 250 + 2}",
+                "startTime": status.get("startTime") or now,
+            }
+        )
         status["conditions"] = [
-            {"type": kind, "status": "True" if kind in ("Initialized", "PodScheduled",
-                                                        "PodReadyToStartContainers") else state,
-             "lastProbeTime": None, "lastTransitionTime": now}
-            for kind in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
-                         "PodScheduled")
+            {
+                "type": kind,
+                "status": "True"
+                if kind in ("Initialized", "PodScheduled", "PodReadyToStartContainers")
+                else state,
+                "lastProbeTime": None,
+                "lastTransitionTime": now,
+            }
+            for kind in (
+                "PodReadyToStartContainers",
+                "Initialized",
+                "Ready",
+                "ContainersReady",
+                "PodScheduled",
+            )
         ]
         status["containerStatuses"] = [
-            {"name": c["name"], "image": c["image"], "imageID": "", "ready": ready,
-             "restartCount": 0, "started": True, "state": {"running": {"startedAt": now}}}
+            {
+                "name": c["name"],
+                "image": c["image"],
+                "imageID": "",
+                "ready": ready,
+                "restartCount": 0,
+                "started": True,
+                "state": {"running": {"startedAt": now}},
+            }
             for c in pod["spec"]["containers"]
         ]
         self.client.update_status(PODS, pod)
@@ -105,43 +133,20 @@ class PlayKubelet:
         return removed
 
     def _confirm_deletion(self, pod: dict[str, Any]) -> None:
+        """The containers have stopped: delete with no grace period left, as a kubelet does."""
         meta = pod["metadata"]
         try:
-            self.client.delete(PODS, meta["namespace"], meta["name"], grace_period_seconds=0,
-                               uid=meta["uid"])
-            current = self.client.get(PODS, meta["namespace"], meta["name"])
-            if current is not None:
-                for container in current["status"].get("containerStatuses") or []:
-                    container["ready"] = False
-                    container["state"] = {"terminated": {"exitCode": 0, "reason": "Completed"}}
-                current["status"]["phase"] = "Succeeded"
-                self.client.update_status(PODS, current)
+            self.client.delete(
+                PODS, meta["namespace"], meta["name"], grace_period_seconds=0, uid=meta["uid"]
+            )
         except APIError as error:
             if error.code not in (404, 409):
                 raise
 
     def step(self, namespace: str) -> bool:
-        """One round of kubelet work: start new pods, finish deleted ones. True if any."""
-        return bool(self.start(namespace) + self.finish_terminating(namespace))
-
-
-class PlayVolumeBinder:
-    """Marks claims Bound, standing in for the volume binding controller."""
-
-    def __init__(self, cluster: EmbeddedCluster) -> None:
-        self.cluster = cluster
-        self.client = LocalClient(cluster.cluster.api, "persistentvolume-binder-controller")
-
-    def bind_all(self, namespace: str) -> None:
-        def bind() -> None:
-            for claim in self.client.list(CLAIMS, namespace):
-                if claim.get("status", {}).get("phase") != "Bound":
-                    claim["status"] = {"phase": "Bound", "accessModes": claim["spec"].get(
-                        "accessModes", []), "capacity": claim["spec"].get(
-                        "resources", {}).get("requests", {})}
-                    self.client.update_status(CLAIMS, claim)
-
-        self.cluster.run_sync(bind)
+        """One round of kubelet work: finish deleted pods, then start new ones (in this order,
+        so that what the controllers do about a started pod is left for the next round)."""
+        return bool(self.finish_terminating(namespace) + self.start(namespace))
 
 
 class ClusterReader:
@@ -155,24 +160,22 @@ class ClusterReader:
     def list(self, resource: tuple[str, str, str], namespace: str) -> list[dict[str, Any]]:
         return self.cluster.run_sync(self.client.list, resource, namespace)
 
-    def get(self, resource: tuple[str, str, str], namespace: str,
-            name: str) -> dict[str, Any] | None:
+    def get(
+        self, resource: tuple[str, str, str], namespace: str, name: str
+    ) -> dict[str, Any] | None:
         return self.cluster.run_sync(self.client.get, resource, namespace, name)
 
 
 def _is_ready(pod: dict[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in pod.get("status", {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in pod.get("status", {}).get("conditions") or []
+    )
 
 
 @pytest.fixture()
 def kubelet(cluster: EmbeddedCluster) -> PlayKubelet:
     return PlayKubelet(cluster)
-
-
-@pytest.fixture()
-def volume_binder(cluster: EmbeddedCluster) -> PlayVolumeBinder:
-    return PlayVolumeBinder(cluster)
 
 
 @pytest.fixture()
@@ -184,3 +187,51 @@ def reader(cluster: EmbeddedCluster) -> ClusterReader:
 def wait_for() -> Callable[..., Any]:
     """``wait_for(condition, timeout=10, message=...)``: poll until truthy, with a deadline."""
     return _wait_for
+
+
+#: The kubelet-less cluster's nodes: (name, labels, taints).
+PLAIN_NODES = (
+    ("node-a", {}, []),
+    ("node-b", {"disk": "ssd"}, []),
+    ("node-c", {}, [{"key": "dedicated", "value": "infra", "effect": "NoSchedule"}]),
+    ("node-d", {}, [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]),
+)
+
+
+def _register_plain_nodes(client: LocalClient) -> None:
+    resources = {"cpu": "4", "memory": "8Gi", "pods": "110"}
+    for name, labels, taints in PLAIN_NODES:
+        node = client.create(
+            NODES,
+            "",
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}},
+                "spec": {"taints": taints} if taints else {},
+            },
+        )
+        node["status"] = {
+            "capacity": resources,
+            "allocatable": resources,
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                    "lastHeartbeatTime": client.clock.timestamp(),
+                    "lastTransitionTime": client.clock.timestamp(),
+                }
+            ],
+        }
+        client.update_status(NODES, node)
+
+
+@pytest.fixture(scope="session")
+def kubeletless_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    """A cluster whose four nodes have no kubelet: ``node-a``, ``node-b`` (disk=ssd),
+    ``node-c`` (tainted dedicated=infra) and ``node-d`` (tainted gpu)."""
+    with EmbeddedCluster(tmp_path_factory.mktemp("kubelab-kubeletless"), nodes=0) as running:
+        running.run_sync(_register_plain_nodes, LocalClient(running.cluster.api, "test-setup"))
+        yield running

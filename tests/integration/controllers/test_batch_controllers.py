@@ -1,9 +1,8 @@
 """Jobs, TTL-after-finished and CronJobs on a cluster that runs 60 times faster than real time.
 
-No kubelet runs here, so the test plays it: it reports a pod's containers as finished
-through the pod's ``status`` subresource, and confirms graceful deletions. Everything else
-(pod creation, counting, back-off, deadlines, schedules, history) is the controllers' work,
-observed with the real kubectl.
+The kubelet runs the pods' containers (busybox ``sleep``, ``exit 1``, ...), so the controllers
+see pods succeed, fail, restart and stop exactly as they would on a node; the tests observe
+the result with the real kubectl. A minute of cluster time passes in one real second.
 """
 
 from __future__ import annotations
@@ -21,7 +20,9 @@ from typing import Any
 import pytest
 
 from kubelab.cluster.client import PODS, LocalClient
+from kubelab.cluster.controllers.job import JOBS
 from kubelab.cluster.embedded import EmbeddedCluster
+from kubelab.cluster.resources.printing import parse_time
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 TIME_SCALE = 60
@@ -39,7 +40,7 @@ spec:
       containers:
       - name: work
         image: busybox:1.36
-        command: ["sh", "-c", "echo done"]
+        command: {command}
 """
 
 CRONJOB = """\
@@ -58,16 +59,16 @@ spec:
           containers:
           - name: tick
             image: busybox:1.36
-            command: ["date"]
+            command: {command}
 """
 
 
 class Lab:
-    """A private fast cluster, kubectl for it, and a stand-in kubelet."""
+    """A private fast cluster, kubectl for it, and quick in-process reads for polling."""
 
     def __init__(self, cluster: EmbeddedCluster, home: Path) -> None:
         self.cluster = cluster
-        self.client = LocalClient(cluster.cluster.api, "kubelet")
+        self.client = LocalClient(cluster.cluster.api, "test-observer")
         self.env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "HOME": str(home)}
 
     def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
@@ -84,72 +85,8 @@ class Lab:
     def pods(self, namespace: str) -> list[dict[str, Any]]:
         return self.cluster.run_sync(self.client.list, PODS, namespace)
 
-    def finish(self, namespace: str, name: str, exit_code: int = 0) -> None:
-        """The kubelet reports the pod's containers as exited with ``exit_code``."""
-        self.cluster.run_sync(self._write_finished, namespace, name, exit_code)
-
-    def _write_finished(self, namespace: str, name: str, exit_code: int) -> None:
-        pod = self.client.get(PODS, namespace, name)
-        now = self.client.clock.timestamp()
-        reason = "Completed" if exit_code == 0 else "Error"
-        pod["status"].update(
-            phase="Succeeded" if exit_code == 0 else "Failed",
-            containerStatuses=[
-                {
-                    "name": c["name"],
-                    "image": c["image"],
-                    "imageID": "",
-                    "ready": False,
-                    "restartCount": 0,
-                    "started": False,
-                    "state": {
-                        "terminated": {
-                            "exitCode": exit_code,
-                            "reason": reason,
-                            "startedAt": now,
-                            "finishedAt": now,
-                        }
-                    },
-                }
-                for c in pod["spec"]["containers"]
-            ],
-        )
-        self.client.update_status(PODS, pod)
-
-    def restart_count(self, namespace: str, name: str, restarts: int) -> None:
-        """The kubelet restarted the pod's container in place (``restartPolicy: OnFailure``)."""
-
-        def write() -> None:
-            pod = self.client.get(PODS, namespace, name)
-            pod["status"].update(
-                phase="Running",
-                containerStatuses=[
-                    {
-                        "name": c["name"],
-                        "image": c["image"],
-                        "imageID": "",
-                        "ready": False,
-                        "restartCount": restarts,
-                        "started": True,
-                        "state": {"running": {"startedAt": self.client.clock.timestamp()}},
-                    }
-                    for c in pod["spec"]["containers"]
-                ],
-            )
-            self.client.update_status(PODS, pod)
-
-        self.cluster.run_sync(write)
-
-    def confirm_deletions(self, namespace: str) -> None:
-        """The kubelet has stopped the containers of every pod being deleted."""
-        for pod in self.pods(namespace):
-            meta = pod["metadata"]
-            if meta.get("deletionTimestamp"):
-                self.cluster.run_sync(
-                    lambda m=meta: self.client.delete(
-                        PODS, m["namespace"], m["name"], grace_period_seconds=0
-                    )
-                )
+    def job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.cluster.run_sync(self.client.get, JOBS, namespace, name)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "it") -> Any:
@@ -206,41 +143,30 @@ def active_pods(lab: Lab, ns: str, job: str) -> list[dict[str, Any]]:
 # --- Job ----------------------------------------------------------------------------------------
 
 
+def finished(lab: Lab, ns: str, name: str, kind: str = "Complete") -> dict[str, Any]:
+    """The Job once it has the ``kind`` condition (read with kubectl)."""
+    return wait_for(
+        lambda: kind in conditions(j := lab.json("get", "job", name, "-n", ns)) and j, what=kind
+    )
+
+
+def job_manifest(name: str, extra: str = "", restart: str = "Never", command: str = "") -> str:
+    return JOB.format(
+        name=name, extra=extra or "backoffLimit: 6", restart=restart, command=command or '["true"]'
+    )
+
+
 def test_job_runs_parallel_pods_until_completions(lab: Lab, ns: str) -> None:
-    apply(
-        lab, ns, JOB.format(name="batch", extra="completions: 3\n  parallelism: 2", restart="Never")
-    )
-    first = wait_for(
-        lambda: len(active_pods(lab, ns, "batch")) == 2 and active_pods(lab, ns, "batch")
-    )
-    pod = first[0]
-    meta = pod["metadata"]
-    job = lab.json("get", "job", "batch", "-n", ns)
+    extra = "completions: 3\n  parallelism: 2"
+    apply(lab, ns, job_manifest("batch", extra, command='["sleep", "30"]'))
+    most_active = 0
+    while "Complete" not in conditions(job := lab.job(ns, "batch") or {}):
+        most_active = max(most_active, job.get("status", {}).get("active", 0))
+        time.sleep(0.02)
+    assert most_active == 2, "parallelism pods at once, never more"
+
+    job = finished(lab, ns, "batch")
     uid = job["metadata"]["uid"]
-    assert meta["generateName"] == "batch-"
-    assert meta["labels"]["batch.kubernetes.io/job-name"] == "batch"
-    assert meta["labels"]["batch.kubernetes.io/controller-uid"] == uid
-    assert meta["labels"]["job-name"] == "batch"
-    assert meta["labels"]["controller-uid"] == uid
-    assert meta["finalizers"] == ["batch.kubernetes.io/job-tracking"]
-    owner = meta["ownerReferences"][0]
-    assert (owner["kind"], owner["name"], owner["controller"]) == ("Job", "batch", True)
-
-    finished: set[str] = set()
-    while len(finished) < 3:
-        running = wait_for(lambda: active_pods(lab, ns, "batch"), what="a running pod")
-        assert len(running) <= 2, "never more than parallelism pods at once"
-        name = running[0]["metadata"]["name"]
-        lab.finish(ns, name)
-        finished.add(name)
-        wait_for(
-            lambda n=name: n not in {p["metadata"]["name"] for p in active_pods(lab, ns, "batch")}
-        )
-
-    job = wait_for(
-        lambda: "Complete" in conditions(j := lab.json("get", "job", "batch", "-n", ns)) and j,
-        what="Complete",
-    )
     status = job["status"]
     assert status["succeeded"] == 3
     assert "failed" not in status and "active" not in status
@@ -252,128 +178,115 @@ def test_job_runs_parallel_pods_until_completions(lab: Lab, ns: str) -> None:
         assert condition["status"] == "True"
         assert condition["reason"] == "CompletionsReached"
         assert condition["message"] == "Reached expected number of succeeded pods"
-    assert len(job_pods(lab, ns, "batch")) == 3
-    assert all(not p["metadata"].get("finalizers") for p in job_pods(lab, ns, "batch"))
 
-    events = lab.kubectl("get", "events", "-n", ns, "--field-selector", "involvedObject.name=batch")
-    assert f"Created pod: {pod['metadata']['name']}" in events
-    assert "Job completed" in events
-    assert "1/3" not in lab.kubectl("get", "job", "batch", "-n", ns)
-    assert "3/3" in lab.kubectl("get", "job", "batch", "-n", ns)
-
-
-def test_job_fails_after_backoff_limit(lab: Lab, ns: str) -> None:
-    apply(lab, ns, JOB.format(name="flaky", extra="backoffLimit: 1", restart="Never"))
-    for attempt in range(2):
-        pod = wait_for(lambda: active_pods(lab, ns, "flaky"), what=f"attempt {attempt + 1}")[0]
-        lab.finish(ns, pod["metadata"]["name"], exit_code=1)
-        wait_for(
-            lambda p=pod: (
-                not any(
-                    a["metadata"]["uid"] == p["metadata"]["uid"]
-                    for a in active_pods(lab, ns, "flaky")
-                )
-            )
+    pods = job_pods(lab, ns, "batch")
+    assert len(pods) == 3
+    for pod in pods:
+        meta = pod["metadata"]
+        assert meta["generateName"] == "batch-"
+        assert meta["labels"]["batch.kubernetes.io/job-name"] == "batch"
+        assert meta["labels"]["batch.kubernetes.io/controller-uid"] == uid
+        assert meta["labels"]["job-name"] == "batch"
+        assert meta["labels"]["controller-uid"] == uid
+        assert not meta.get("finalizers"), "the tracking finalizer is gone once counted"
+        owner = meta["ownerReferences"][0]
+        assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
+            "Job",
+            "batch",
+            uid,
+            True,
         )
-    job = wait_for(
-        lambda: "Failed" in conditions(j := lab.json("get", "job", "flaky", "-n", ns)) and j,
-        what="Failed",
-    )
+    events = lab.kubectl("get", "events", "-n", ns, "--field-selector", "involvedObject.name=batch")
+    assert f"Created pod: {pods[0]['metadata']['name']}" in events
+    assert "Job completed" in events
+    assert lab.kubectl("get", "job", "batch", "-n", ns, "--no-headers").split()[1:3] == [
+        "Complete",
+        "3/3",
+    ]
+
+
+def test_running_pods_carry_the_tracking_finalizer(lab: Lab, ns: str) -> None:
+    apply(lab, ns, job_manifest("tracked", command='["sleep", "3600"]'))
+    pod = wait_for(lambda: active_pods(lab, ns, "tracked"), what="a pod")[0]
+    assert pod["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"]
+
+
+def test_job_fails_after_backoff_limit_waiting_between_attempts(lab: Lab, ns: str) -> None:
+    apply(lab, ns, job_manifest("flaky", "backoffLimit: 1", command='["sh", "-c", "exit 1"]'))
+    job = finished(lab, ns, "flaky", "Failed")
     for kind in ("FailureTarget", "Failed"):
         condition = conditions(job)[kind]
         assert condition["reason"] == "BackoffLimitExceeded"
         assert condition["message"] == "Job has reached the specified backoff limit"
     assert job["status"]["failed"] == 2
     assert "completionTime" not in job["status"]
-    assert len(job_pods(lab, ns, "flaky")) == 2, "no third attempt"
+    pods = job_pods(lab, ns, "flaky")
+    first, second = sorted(pods, key=lambda p: p["metadata"]["creationTimestamp"])
+    stopped = first["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
+    waited = parse_time(second["metadata"]["creationTimestamp"]) - parse_time(stopped)
+    assert waited.total_seconds() >= 9, "the first replacement waits 10 s"
     events = lab.kubectl(
         "get", "events", "-n", ns, "--field-selector", "reason=BackoffLimitExceeded"
     )
     assert "Job has reached the specified backoff limit" in events
 
 
-def test_job_waits_longer_after_each_failure(lab: Lab, ns: str) -> None:
-    apply(lab, ns, JOB.format(name="backoff", extra="backoffLimit: 5", restart="Never"))
-    pod = wait_for(lambda: active_pods(lab, ns, "backoff"))[0]
-    lab.finish(ns, pod["metadata"]["name"], exit_code=1)
-    failed_at = time.monotonic()
-    wait_for(lambda: active_pods(lab, ns, "backoff"), what="the replacement")
-    waited = (time.monotonic() - failed_at) * TIME_SCALE
-    assert waited >= 9, f"replaced after {waited:.1f} cluster seconds, expected a 10 s back-off"
-
-
 def test_on_failure_restarts_count_toward_the_backoff_limit(lab: Lab, ns: str) -> None:
-    apply(lab, ns, JOB.format(name="restarts", extra="backoffLimit: 2", restart="OnFailure"))
-    pod = wait_for(lambda: active_pods(lab, ns, "restarts"))[0]
-    lab.restart_count(ns, pod["metadata"]["name"], 2)
-    job = wait_for(
-        lambda: (
-            "FailureTarget" in conditions(j := lab.json("get", "job", "restarts", "-n", ns)) and j
-        )
+    manifest = job_manifest("restarts", "backoffLimit: 2", "OnFailure", '["sh", "-c", "exit 3"]')
+    apply(lab, ns, manifest)
+    job = finished(lab, ns, "restarts", "Failed")
+    assert conditions(job)["Failed"]["reason"] == "BackoffLimitExceeded"
+    assert job["status"]["failed"] == 1, "one pod, restarted in place, then stopped"
+    assert "Deleted pod: restarts-" in lab.kubectl(
+        "get", "events", "-n", ns, "--field-selector", "involvedObject.name=restarts"
     )
-    assert conditions(job)["FailureTarget"]["reason"] == "BackoffLimitExceeded"
-    lab.confirm_deletions(ns)
-    wait_for(lambda: "Failed" in conditions(lab.json("get", "job", "restarts", "-n", ns)))
 
 
 def test_active_deadline_fails_the_job_and_stops_its_pods(lab: Lab, ns: str) -> None:
-    apply(lab, ns, JOB.format(name="slow", extra="activeDeadlineSeconds: 30", restart="Never"))
-    pod = wait_for(lambda: active_pods(lab, ns, "slow"))[0]
-    wait_for(
-        lambda: any(p["metadata"].get("deletionTimestamp") for p in job_pods(lab, ns, "slow")),
-        what="the pod to be stopped",
-    )
-    job = lab.json("get", "job", "slow", "-n", ns)
-    target = conditions(job)["FailureTarget"]
-    assert (target["reason"], target["message"]) == (
-        "DeadlineExceeded",
-        "Job was active longer than specified deadline",
-    )
-    assert "Failed" not in conditions(job), "not Failed while its pod is still terminating"
-    assert job["status"]["terminating"] == 1
-    lab.confirm_deletions(ns)
-    job = wait_for(
-        lambda: "Failed" in conditions(j := lab.json("get", "job", "slow", "-n", ns)) and j
-    )
-    assert conditions(job)["Failed"]["reason"] == "DeadlineExceeded"
-    assert job["status"]["failed"] == 1
-    assert pod["metadata"]["name"] not in {p["metadata"]["name"] for p in lab.pods(ns)}
+    apply(lab, ns, job_manifest("slow", "activeDeadlineSeconds: 30", command='["sleep", "3600"]'))
+    job = finished(lab, ns, "slow", "Failed")
+    for kind in ("FailureTarget", "Failed"):
+        condition = conditions(job)[kind]
+        assert (condition["reason"], condition["message"]) == (
+            "DeadlineExceeded",
+            "Job was active longer than specified deadline",
+        )
+    started = parse_time(job["status"]["startTime"])
+    failed_at = parse_time(conditions(job)["Failed"]["lastTransitionTime"])
+    assert (failed_at - started).total_seconds() >= 30
+    assert job["status"]["failed"] == 1 and job["status"]["terminating"] == 0
+    assert not job_pods(lab, ns, "slow"), "its pod was stopped and is gone"
     assert "Job was active longer than specified deadline" in lab.kubectl(
         "get", "events", "-n", ns, "--field-selector", "reason=DeadlineExceeded"
     )
 
 
 def test_indexed_job_gives_each_pod_its_index(lab: Lab, ns: str) -> None:
-    extra = "completions: 2\n  parallelism: 2\n  completionMode: Indexed"
-    apply(lab, ns, JOB.format(name="idx", extra=extra, restart="Never"))
-    pods = wait_for(lambda: len(p := active_pods(lab, ns, "idx")) == 2 and p)
-    by_index = {
-        p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]: p for p in pods
-    }
-    assert set(by_index) == {"0", "1"}
+    extra = "completions: 3\n  parallelism: 3\n  completionMode: Indexed"
+    apply(lab, ns, job_manifest("idx", extra, command='["sh", "-c", "echo $JOB_COMPLETION_INDEX"]'))
+    job = finished(lab, ns, "idx")
+    assert job["status"]["completedIndexes"] == "0-2"
+    assert job["status"]["succeeded"] == 3
+    key = "batch.kubernetes.io/job-completion-index"
+    by_index = {p["metadata"]["annotations"][key]: p for p in job_pods(lab, ns, "idx")}
+    assert set(by_index) == {"0", "1", "2"}
     for index, pod in by_index.items():
         assert pod["metadata"]["generateName"] == f"idx-{index}-"
+        assert pod["metadata"]["labels"][key] == index
         assert pod["spec"]["hostname"] == f"idx-{index}"
-        assert pod["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == index
         env = pod["spec"]["containers"][0]["env"]
-        assert env[0]["name"] == "JOB_COMPLETION_INDEX"
-    lab.finish(ns, by_index["1"]["metadata"]["name"])
-    job = wait_for(
-        lambda: (
-            (j := lab.json("get", "job", "idx", "-n", ns))["status"].get("completedIndexes") and j
-        )
-    )
-    assert job["status"]["completedIndexes"] == "1"
-    lab.finish(ns, by_index["0"]["metadata"]["name"])
-    job = wait_for(
-        lambda: "Complete" in conditions(j := lab.json("get", "job", "idx", "-n", ns)) and j
-    )
-    assert job["status"]["completedIndexes"] == "0-1"
-    assert job["status"]["succeeded"] == 2
+        assert env == [
+            {
+                "name": "JOB_COMPLETION_INDEX",
+                "valueFrom": {
+                    "fieldRef": {"apiVersion": "v1", "fieldPath": f"metadata.annotations['{key}']"}
+                },
+            }
+        ]
 
 
 def test_suspended_job_runs_no_pods_until_resumed(lab: Lab, ns: str) -> None:
-    apply(lab, ns, JOB.format(name="later", extra="suspend: true", restart="Never"))
+    apply(lab, ns, job_manifest("later", "suspend: true"))
     job = wait_for(
         lambda: "Suspended" in conditions(j := lab.json("get", "job", "later", "-n", ns)) and j
     )
@@ -383,24 +296,21 @@ def test_suspended_job_runs_no_pods_until_resumed(lab: Lab, ns: str) -> None:
     lab.kubectl(
         "patch", "job", "later", "-n", ns, "--type=merge", "-p", '{"spec":{"suspend":false}}'
     )
-    wait_for(lambda: active_pods(lab, ns, "later"), what="a pod after resuming")
-    job = lab.json("get", "job", "later", "-n", ns)
+    job = finished(lab, ns, "later")
     assert conditions(job)["Suspended"]["status"] == "False"
     assert conditions(job)["Suspended"]["reason"] == "JobResumed"
 
 
 def test_finished_job_is_deleted_after_its_ttl(lab: Lab, ns: str) -> None:
-    apply(lab, ns, JOB.format(name="brief", extra="ttlSecondsAfterFinished: 60", restart="Never"))
-    pod = wait_for(lambda: active_pods(lab, ns, "brief"))[0]
-    lab.finish(ns, pod["metadata"]["name"])
-    wait_for(lambda: "Complete" in conditions(lab.json("get", "job", "brief", "-n", ns)))
-    finished_at = time.monotonic()
+    apply(lab, ns, job_manifest("brief", "ttlSecondsAfterFinished: 60"))
+    job = finished(lab, ns, "brief")
     wait_for(
         lambda: "NotFound" in lab.kubectl("get", "job", "brief", "-n", ns, check=False),
         what="the TTL controller",
     )
-    assert (time.monotonic() - finished_at) * TIME_SCALE >= 50
-    wait_for(lambda: not job_pods(lab, ns, "brief"), what="the job's pods to go with it")
+    complete = parse_time(conditions(job)["Complete"]["lastTransitionTime"])
+    assert (lab.cluster.cluster.clock.now() - complete).total_seconds() >= 60
+    wait_for(lambda: not job_pods(lab, ns, "brief"), what="the Job's pods to go with it")
 
 
 # --- CronJob ------------------------------------------------------------------------------------
@@ -410,14 +320,12 @@ def cron_jobs(lab: Lab, ns: str) -> list[dict[str, Any]]:
     return lab.json("get", "jobs", "-n", ns)["items"]
 
 
-def finish_all(lab: Lab, ns: str) -> None:
-    for pod in lab.pods(ns):
-        if pod["status"].get("phase") not in ("Succeeded", "Failed"):
-            lab.finish(ns, pod["metadata"]["name"])
-
-
 def test_cronjob_creates_jobs_on_schedule_and_keeps_history(lab: Lab, ns: str) -> None:
-    apply(lab, ns, CRONJOB.format(name="tick", extra="successfulJobsHistoryLimit: 2"))
+    apply(
+        lab,
+        ns,
+        CRONJOB.format(name="tick", extra="successfulJobsHistoryLimit: 2", command='["date"]'),
+    )
     cronjob = lab.json("get", "cronjob", "tick", "-n", ns)
     job = wait_for(lambda: cron_jobs(lab, ns), timeout=5, what="the first scheduled Job")[0]
     meta = job["metadata"]
@@ -432,25 +340,21 @@ def test_cronjob_creates_jobs_on_schedule_and_keeps_history(lab: Lab, ns: str) -
         cronjob["metadata"]["uid"],
         True,
     )
-    deadline = time.monotonic() + 20
     seen: set[str] = set()
+    deadline = time.monotonic() + 20
     while len(seen) < 4:
         assert time.monotonic() < deadline, f"only saw {seen}"
         seen |= {j["metadata"]["name"] for j in cron_jobs(lab, ns)}
-        finish_all(lab, ns)
-        time.sleep(0.2)
-    finish_all(lab, ns)
+        time.sleep(0.1)
+    minutes = sorted(int(name.rsplit("-", 1)[1]) for name in seen)
+    assert minutes == list(range(minutes[0], minutes[0] + len(minutes))), "one Job a minute"
 
-    def trimmed() -> bool:
-        jobs = cron_jobs(lab, ns)
-        done = [j for j in jobs if "Complete" in conditions(j)]
-        return len(done) <= 2 and not [j for j in jobs if "Complete" not in conditions(j)]
+    def history() -> list[dict[str, Any]]:
+        return [j for j in cron_jobs(lab, ns) if "Complete" in conditions(j)]
 
-    def settled() -> bool:
-        finish_all(lab, ns)
-        return trimmed()
-
-    wait_for(settled, what="history trimmed to 2")
+    wait_for(lambda: 1 <= len(history()) <= 2, what="some finished Jobs")
+    time.sleep(1.5)
+    assert len(history()) <= 2, "older finished Jobs are deleted"
     status = lab.json("get", "cronjob", "tick", "-n", ns)["status"]
     assert status["lastScheduleTime"].endswith(":00Z")
     assert status["lastSuccessfulTime"]
@@ -461,26 +365,29 @@ def test_cronjob_creates_jobs_on_schedule_and_keeps_history(lab: Lab, ns: str) -
 
 
 def test_forbid_skips_runs_while_one_is_active(lab: Lab, ns: str) -> None:
-    apply(lab, ns, CRONJOB.format(name="single", extra="concurrencyPolicy: Forbid"))
+    manifest = CRONJOB.format(
+        name="single", extra="concurrencyPolicy: Forbid", command='["sleep", "3600"]'
+    )
+    apply(lab, ns, manifest)
     first = wait_for(lambda: cron_jobs(lab, ns), timeout=5)[0]["metadata"]["name"]
-    status = wait_for(
+    active = wait_for(
         lambda: lab.json("get", "cronjob", "single", "-n", ns)["status"].get("active")
     )
-    assert status[0]["name"] == first and status[0]["kind"] == "Job"
+    assert (active[0]["kind"], active[0]["name"]) == ("Job", first)
     time.sleep(2.5)  # two more scheduled minutes
     assert [j["metadata"]["name"] for j in cron_jobs(lab, ns)] == [first]
-    assert (
-        "Not starting job because prior execution is running and concurrency policy is Forbid"
-        in (lab.kubectl("get", "events", "-n", ns, "--field-selector", "reason=JobAlreadyActive"))
+    message = "Not starting job because prior execution is running and concurrency policy is Forbid"
+    assert message in lab.kubectl(
+        "get", "events", "-n", ns, "--field-selector", "reason=JobAlreadyActive"
     )
 
 
 def test_kubectl_create_job_from_cronjob(lab: Lab, ns: str) -> None:
-    apply(lab, ns, CRONJOB.format(name="nightly", extra="suspend: true"))
+    apply(lab, ns, CRONJOB.format(name="nightly", extra="suspend: true", command='["date"]'))
     out = lab.kubectl("create", "job", "manual", "--from=cronjob/nightly", "-n", ns)
     assert out.strip() == "job.batch/manual created"
     job = lab.json("get", "job", "manual", "-n", ns)
     assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
     assert job["metadata"]["ownerReferences"][0]["name"] == "nightly"
-    wait_for(lambda: active_pods(lab, ns, "manual"), what="the manual Job's pod")
-    assert not [j for j in cron_jobs(lab, ns) if j["metadata"]["name"] != "manual"]
+    finished(lab, ns, "manual")
+    assert [j["metadata"]["name"] for j in cron_jobs(lab, ns)] == ["manual"]

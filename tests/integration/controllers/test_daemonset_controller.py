@@ -1,41 +1,15 @@
-"""DaemonSets on a three-node cluster: placement, status, rolling update, history and undo."""
+"""DaemonSets on a four-node cluster: placement, status, rolling updates, history and undo."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
-
-from kubelab.cluster.embedded import EmbeddedCluster
 
 DAEMON_SETS = ("apps", "v1", "daemonsets")
 REVISIONS = ("apps", "v1", "controllerrevisions")
 PODS = ("", "v1", "pods")
-EXTRA_NODES = """\
-apiVersion: v1
-kind: Node
-metadata:
-  name: node-b
-  labels: {kubernetes.io/hostname: node-b, disk: ssd}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node-c
-  labels: {kubernetes.io/hostname: node-c}
-spec:
-  taints: [{key: dedicated, value: infra, effect: NoSchedule}]
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node-d
-  labels: {kubernetes.io/hostname: node-d}
-spec:
-  taints: [{key: gpu, value: "true", effect: NoSchedule}]
-"""
 DAEMON_TOLERATIONS = {
     ("node.kubernetes.io/not-ready", "NoExecute"),
     ("node.kubernetes.io/unreachable", "NoExecute"),
@@ -47,38 +21,49 @@ DAEMON_TOLERATIONS = {
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
-    """A private cluster, because these tests add and taint nodes: the default node
-    ``kubelab``, ``node-b`` (disk=ssd), ``node-c`` (tainted dedicated=infra) and ``node-d``
-    (tainted gpu, which no DaemonSet here tolerates)."""
-    with EmbeddedCluster(tmp_path_factory.mktemp("kubelab-nodes")) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def extra_nodes(kubectl):
-    kubectl("apply", "-f", "-", input=EXTRA_NODES)
+def cluster(kubeletless_cluster):
+    """Every test here runs on the kubelet-less nodes ``node-a`` to ``node-d`` (see conftest):
+    ``node-c`` is tainted in a way the DaemonSet tolerates, ``node-d`` in a way it does not."""
+    return kubeletless_cluster
 
 
 def daemon_set(image="nginx:1.25", node_selector=None):
-    spec = {"containers": [{"name": "agent", "image": image}],
-            "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "infra",
-                             "effect": "NoSchedule"}]}
+    spec = {
+        "containers": [{"name": "agent", "image": image}],
+        "tolerations": [
+            {"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}
+        ],
+    }
     if node_selector:
         spec["nodeSelector"] = node_selector
-    return json.dumps({
-        "apiVersion": "apps/v1", "kind": "DaemonSet",
-        "metadata": {"name": "agent"},
-        "spec": {"selector": {"matchLabels": {"app": "agent"}},
-                 "template": {"metadata": {"labels": {"app": "agent"}}, "spec": spec}},
-    })
+    return json.dumps(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "agent"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}}, "spec": spec},
+            },
+        }
+    )
 
 
 def node_of(pod):
     terms = pod["spec"]["affinity"]["nodeAffinity"][
-        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-    assert terms == [{"matchFields": [{"key": "metadata.name", "operator": "In",
-                                       "values": [terms[0]["matchFields"][0]["values"][0]]}]}]
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]["nodeSelectorTerms"]
+    assert terms == [
+        {
+            "matchFields": [
+                {
+                    "key": "metadata.name",
+                    "operator": "In",
+                    "values": [terms[0]["matchFields"][0]["values"][0]],
+                }
+            ]
+        }
+    ]
     return terms[0]["matchFields"][0]["values"][0]
 
 
@@ -105,8 +90,10 @@ def run_until_rolled_out(reader, kubelet, namespace, check=lambda ds: None):
         check(ds)
         status = ds["status"]
         desired = status["desiredNumberScheduled"]
-        if (status.get("updatedNumberScheduled", 0) == desired == status.get("numberAvailable", 0)
-                and len(reader.list(PODS, namespace)) == desired):
+        if (
+            status.get("updatedNumberScheduled", 0) == desired == status.get("numberAvailable", 0)
+            and len(reader.list(PODS, namespace)) == desired
+        ):
             return ds
         kubelet.step(namespace)
     raise AssertionError("the DaemonSet did not roll out")
@@ -116,7 +103,7 @@ def test_one_pod_per_eligible_node(kubectl, namespace, reader, kubelet):
     kubectl("apply", "-n", namespace, "-f", "-", input=daemon_set())
     ds = run_until_rolled_out(reader, kubelet, namespace)
     pods = live_pods(reader, namespace)
-    assert sorted(node_of(p) for p in pods) == ["kubelab", "node-b", "node-c"]
+    assert sorted(node_of(p) for p in pods) == ["node-a", "node-b", "node-c"]
     [revision] = reader.list(REVISIONS, namespace)
     hash_value = revision["metadata"]["labels"]["controller-revision-hash"]
     assert revision["metadata"]["name"] == f"agent-{hash_value}"
@@ -124,18 +111,37 @@ def test_one_pod_per_eligible_node(kubectl, namespace, reader, kubelet):
     assert revision["data"]["spec"]["template"]["$patch"] == "replace"
     for pod in pods:
         assert pod["metadata"]["name"].startswith("agent-")
-        assert pod["metadata"]["labels"] == {"app": "agent", "controller-revision-hash": hash_value,
-                                             "pod-template-generation": "1"}
-        tolerations = {(t["key"], t["effect"]) for t in pod["spec"]["tolerations"]
-                       if t.get("operator") == "Exists"}
-        assert DAEMON_TOLERATIONS <= tolerations
+        assert pod["metadata"]["labels"] == {
+            "app": "agent",
+            "controller-revision-hash": hash_value,
+            "pod-template-generation": "1",
+        }
+        tolerations = {
+            (t["key"], t["effect"])
+            for t in pod["spec"]["tolerations"]
+            if t.get("operator") == "Exists"
+        }
+        assert DAEMON_TOLERATIONS.issubset(tolerations)
         assert pod["spec"]["nodeName"] == node_of(pod)
     status = ds["status"]
-    assert {k: status.get(k) for k in ("desiredNumberScheduled", "currentNumberScheduled",
-                                       "numberReady", "updatedNumberScheduled",
-                                       "numberAvailable", "numberMisscheduled")} == {
-        "desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberReady": 3,
-        "updatedNumberScheduled": 3, "numberAvailable": 3, "numberMisscheduled": 0}
+    assert {
+        k: status.get(k)
+        for k in (
+            "desiredNumberScheduled",
+            "currentNumberScheduled",
+            "numberReady",
+            "updatedNumberScheduled",
+            "numberAvailable",
+            "numberMisscheduled",
+        )
+    } == {
+        "desiredNumberScheduled": 3,
+        "currentNumberScheduled": 3,
+        "numberReady": 3,
+        "updatedNumberScheduled": 3,
+        "numberAvailable": 3,
+        "numberMisscheduled": 0,
+    }
     row = kubectl("get", "ds", "agent", "-n", namespace).splitlines()[1].split()
     assert row[:6] == ["agent", "3", "3", "3", "3", "3"]
 
@@ -170,10 +176,12 @@ def test_rolling_update_history_and_undo(kubectl, namespace, reader, kubelet):
     revisions = sorted(reader.list(REVISIONS, namespace), key=lambda r: r["revision"])
     assert [r["revision"] for r in revisions] == [1, 2]
     new_hash = revisions[1]["metadata"]["labels"]["controller-revision-hash"]
-    assert {p["metadata"]["labels"]["controller-revision-hash"]
-            for p in live_pods(reader, namespace)} == {new_hash}
-    assert {p["metadata"]["labels"]["pod-template-generation"]
-            for p in live_pods(reader, namespace)} == {"2"}
+    assert {
+        p["metadata"]["labels"]["controller-revision-hash"] for p in live_pods(reader, namespace)
+    } == {new_hash}
+    assert {
+        p["metadata"]["labels"]["pod-template-generation"] for p in live_pods(reader, namespace)
+    } == {"2"}
     out, err = status.communicate(timeout=30)
     assert status.returncode == 0, err
     assert out.splitlines()[-1] == 'daemon set "agent" successfully rolled out'
@@ -183,10 +191,38 @@ def test_rolling_update_history_and_undo(kubectl, namespace, reader, kubelet):
     kubectl("rollout", "undo", "ds/agent", "-n", namespace)
     ds = run_until_rolled_out(reader, kubelet, namespace)
     assert ds["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
-    numbers = {r["metadata"]["labels"]["controller-revision-hash"]: r["revision"]
-               for r in reader.list(REVISIONS, namespace)}
+    numbers = {
+        r["metadata"]["labels"]["controller-revision-hash"]: r["revision"]
+        for r in reader.list(REVISIONS, namespace)
+    }
     assert numbers[new_hash] == 2 and sorted(numbers.values()) == [2, 3]
     history = kubectl("rollout", "history", "ds/agent", "-n", namespace).splitlines()
     assert [line.split()[0] for line in history[2:] if line] == ["2", "3"]
     skipped = kubectl("rollout", "undo", "ds/agent", "-n", namespace, "--to-revision=3")
     assert "skipped rollback (current template already matches revision 3)" in skipped
+
+
+def test_rolling_update_with_surge_keeps_every_node_served(kubectl, namespace, reader, kubelet):
+    kubectl("apply", "-n", namespace, "-f", "-", input=daemon_set())
+    kubectl(
+        "patch",
+        "ds/agent",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"spec":{"updateStrategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}',
+    )
+    run_until_rolled_out(reader, kubelet, namespace)
+    kubectl("set", "image", "ds/agent", "agent=nginx:1.26", "-n", namespace)
+
+    def always_served(ds):
+        pods = live_pods(reader, namespace)
+        running = {node_of(p) for p in pods if p["status"].get("phase") == "Running"}
+        assert running == {"node-a", "node-b", "node-c"}
+        new = [p for p in pods if p["spec"]["containers"][0]["image"] == "nginx:1.26"]
+        assert len([p for p in new if p["status"].get("phase") != "Running"]) <= 1
+
+    run_until_rolled_out(reader, kubelet, namespace, always_served)
+    images = {p["spec"]["containers"][0]["image"] for p in live_pods(reader, namespace)}
+    assert images == {"nginx:1.26"}

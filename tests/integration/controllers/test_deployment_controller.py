@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import time
 
 import pytest
@@ -17,21 +18,29 @@ EVENTS = ("", "v1", "events")
 BROKEN_IMAGE = "registry.invalid/nothing:1"
 
 
+@pytest.fixture(scope="module")
+def cluster(kubeletless_cluster):
+    """Every test here runs where pods start only when the test says so (see conftest)."""
+    return kubeletless_cluster
+
+
 def deployment(replicas=3, image="nginx:1.25", **spec):
-    return json.dumps({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "labels": {"app": "web"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "nginx", "image": image}]},
+    return json.dumps(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "nginx", "image": image}]},
+                },
+                **spec,
             },
-            **spec,
-        },
-    })
+        }
+    )
 
 
 def image_of(obj):
@@ -41,7 +50,8 @@ def image_of(obj):
 def ready_and_running(pod):
     return not pod["metadata"].get("deletionTimestamp") and any(
         c["type"] == "Ready" and c["status"] == "True"
-        for c in pod.get("status", {}).get("conditions") or [])
+        for c in pod.get("status", {}).get("conditions") or []
+    )
 
 
 def snapshot(reader, namespace):
@@ -50,10 +60,22 @@ def snapshot(reader, namespace):
     pods = reader.list(PODS, namespace)
     return (
         json.dumps([d["metadata"].get("generation"), d.get("status")], sort_keys=True),
-        sorted((rs["metadata"]["name"], rs["spec"]["replicas"], json.dumps(
-            rs.get("status"), sort_keys=True)) for rs in rss),
-        sorted((p["metadata"]["name"], json.dumps(p.get("status"), sort_keys=True),
-                bool(p["metadata"].get("deletionTimestamp"))) for p in pods),
+        sorted(
+            (
+                rs["metadata"]["name"],
+                rs["spec"]["replicas"],
+                json.dumps(rs.get("status"), sort_keys=True),
+            )
+            for rs in rss
+        ),
+        sorted(
+            (
+                p["metadata"]["name"],
+                json.dumps(p.get("status"), sort_keys=True),
+                bool(p["metadata"].get("deletionTimestamp")),
+            )
+            for p in pods
+        ),
     )
 
 
@@ -80,8 +102,11 @@ def drive_to_completion(reader, kubelet, namespace, check=lambda: None, steps=40
         d = reader.get(DEPLOYMENTS, namespace, "web")
         status, replicas = d.get("status", {}), d["spec"]["replicas"]
         pods = reader.list(PODS, namespace)
-        if (status.get("updatedReplicas", 0) == status.get("replicas", 0) == replicas
-                and status.get("availableReplicas", 0) == replicas and len(pods) == replicas):
+        if (
+            status.get("updatedReplicas", 0) == status.get("replicas", 0) == replicas
+            and status.get("availableReplicas", 0) == replicas
+            and len(pods) == replicas
+        ):
             return d
         kubelet.step(namespace)
     raise AssertionError("the rollout did not complete")
@@ -89,8 +114,11 @@ def drive_to_completion(reader, kubelet, namespace, check=lambda: None, steps=40
 
 def scaling_events(reader, namespace):
     """The Deployment's ScalingReplicaSet events in the order they were recorded."""
-    events = [e for e in reader.list(EVENTS, namespace)
-              if e["reason"] == "ScalingReplicaSet" and e["involvedObject"]["name"] == "web"]
+    events = [
+        e
+        for e in reader.list(EVENTS, namespace)
+        if e["reason"] == "ScalingReplicaSet" and e["involvedObject"]["name"] == "web"
+    ]
     events.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
     return [e["message"] for e in events]
 
@@ -104,14 +132,27 @@ def start(kubectl, namespace, reader, kubelet, **kwargs):
     return drive_to_completion(reader, kubelet, namespace)
 
 
-@pytest.mark.parametrize(("replicas", "surge", "unavailable"), [(3, 1, 0), (10, 3, 2)])
+def first_line(process, timeout=10.0):
+    """The first line a running command prints (waiting for it at most ``timeout``)."""
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "the command printed nothing"
+    return process.stdout.readline().rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("replicas", "surge", "unavailable", "first_updated"), [(3, 1, 0, 1), (10, 3, 2, 5)]
+)
 def test_rolling_update_stays_within_surge_and_unavailability(
-    kubectl, namespace, reader, kubelet, replicas, surge, unavailable
+    kubectl, namespace, reader, kubelet, replicas, surge, unavailable, first_updated
 ):
     start(kubectl, namespace, reader, kubelet, replicas=replicas)
-    status = kubectl.popen("rollout", "status", "deployment/web", "-n", namespace,
-                           "--timeout=60s")
     kubectl("set", "image", "deployment/web", "nginx=nginx:1.26", "-n", namespace)
+    settle(reader, namespace)
+    status = kubectl.popen("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s")
+    assert first_line(status) == (
+        f'Waiting for deployment "web" rollout to finish: {first_updated} out of {replicas} new '
+        "replicas have been updated..."
+    )
 
     def within_bounds():
         sizes = [rs["spec"]["replicas"] for rs in reader.list(REPLICA_SETS, namespace)]
@@ -128,16 +169,19 @@ def test_rolling_update_stays_within_surge_and_unavailability(
     assert new["metadata"]["name"] == f"web-{pod_hash}"
     assert new["spec"]["selector"]["matchLabels"] == {"app": "web", "pod-template-hash": pod_hash}
     assert new["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] == str(
-        replicas)
+        replicas
+    )
     assert new["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] == str(
-        replicas + surge)
+        replicas + surge
+    )
 
     messages = scaling_events(reader, namespace)
     assert messages[1] == f"Scaled up replica set {new['metadata']['name']} from 0 to {surge}"
     sizes = {}
     for message in messages:
         name, before, after = re.fullmatch(
-            r"Scaled (?:up|down) replica set (\S+) from (\d+) to (\d+)", message).groups()
+            r"Scaled (?:up|down) replica set (\S+) from (\d+) to (\d+)", message
+        ).groups()
         assert sizes.get(name, 0) == int(before)
         sizes[name] = int(after)
         assert sum(sizes.values()) <= replicas + surge, messages
@@ -146,11 +190,14 @@ def test_rolling_update_stays_within_surge_and_unavailability(
     assert status.returncode == 0, err
     lines = out.splitlines()
     assert lines[-1] == 'deployment "web" successfully rolled out'
-    assert all(line.startswith('Waiting for deployment "web" rollout to finish: ')
-               for line in lines[:-1])
+    assert all(
+        line.startswith('Waiting for deployment "web" rollout to finish: ') for line in lines[:-1]
+    )
     if replicas == 3:
-        assert ('Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have '
-                "been updated...") in lines
+        assert (
+            'Waiting for deployment "web" rollout to finish: 1 old replicas are pending '
+            "termination..."
+        ) in lines
 
 
 def test_deployment_conditions_after_a_rollout(kubectl, namespace, reader, kubelet):
@@ -161,10 +208,12 @@ def test_deployment_conditions_after_a_rollout(kubectl, namespace, reader, kubel
     assert conditions["Available"]["message"] == "Deployment has minimum availability."
     assert conditions["Progressing"]["reason"] == "NewReplicaSetAvailable"
     assert conditions["Progressing"]["message"] == (
-        f'ReplicaSet "{rs["metadata"]["name"]}" has successfully progressed.')
-    assert {k: d["status"][k] for k in ("replicas", "updatedReplicas", "readyReplicas",
-                                       "availableReplicas")} == dict.fromkeys(
-        ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"), 2)
+        f'ReplicaSet "{rs["metadata"]["name"]}" has successfully progressed.'
+    )
+    assert {
+        k: d["status"][k]
+        for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
+    } == dict.fromkeys(("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"), 2)
     assert "unavailableReplicas" not in d["status"]
     row = kubectl("get", "rs", "-n", namespace).splitlines()[1].split()
     assert row[:4] == [rs["metadata"]["name"], "2", "2", "2"]
@@ -192,14 +241,18 @@ def test_pause_holds_the_rollout_and_resume_continues_it(kubectl, namespace, rea
     kubectl("set", "image", "deployment/web", "nginx=nginx:1.26", "-n", namespace)
     drive_to_completion(reader, kubelet, namespace)
     assert kubectl("rollout", "pause", "deployment/web", "-n", namespace).strip() == (
-        "deployment.apps/web paused")
+        "deployment.apps/web paused"
+    )
     kubectl("set", "image", "deployment/web", "nginx=nginx:1.27", "-n", namespace)
     settle(reader, namespace)
     assert set(replica_sets_by_image(reader, namespace)) == {"nginx:1.25", "nginx:1.26"}
     d = reader.get(DEPLOYMENTS, namespace, "web")
     progressing = next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")
     assert (progressing["status"], progressing["reason"], progressing["message"]) == (
-        "Unknown", "DeploymentPaused", "Deployment is paused")
+        "Unknown",
+        "DeploymentPaused",
+        "Deployment is paused",
+    )
     refused = kubectl.run("rollout", "undo", "deployment/web", "-n", namespace, check=False)
     assert refused.returncode != 0
     assert "you cannot rollback a paused deployment" in refused.stderr
@@ -207,27 +260,39 @@ def test_pause_holds_the_rollout_and_resume_continues_it(kubectl, namespace, rea
     kubectl("rollout", "resume", "deployment/web", "-n", namespace)
     d = drive_to_completion(reader, kubelet, namespace)
     assert replica_sets_by_image(reader, namespace)["nginx:1.27"]["spec"]["replicas"] == 2
-    assert next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")[
-        "reason"] == "NewReplicaSetAvailable"
+    assert (
+        next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")["reason"]
+        == "NewReplicaSetAvailable"
+    )
 
 
 def test_history_and_undo_reuse_the_old_replica_set(kubectl, namespace, reader, kubelet):
     start(kubectl, namespace, reader, kubelet, replicas=2)
-    kubectl("annotate", "deployment/web", "-n", namespace,
-            "kubernetes.io/change-cause=first release")
+    kubectl(
+        "annotate", "deployment/web", "-n", namespace, "kubernetes.io/change-cause=first release"
+    )
     kubectl("set", "image", "deployment/web", "nginx=nginx:1.26", "-n", namespace)
-    kubectl("annotate", "deployment/web", "-n", namespace, "--overwrite",
-            "kubernetes.io/change-cause=update to 1.26")
+    kubectl(
+        "annotate",
+        "deployment/web",
+        "-n",
+        namespace,
+        "--overwrite",
+        "kubernetes.io/change-cause=update to 1.26",
+    )
     drive_to_completion(reader, kubelet, namespace)
     history = kubectl("rollout", "history", "deployment/web", "-n", namespace).splitlines()
     assert history[0] == "deployment.apps/web "
     assert history[1].split() == ["REVISION", "CHANGE-CAUSE"]
     assert [line.split(None, 1) for line in history[2:4]] == [
-        ["1", "first release"], ["2", "update to 1.26"]]
+        ["1", "first release"],
+        ["2", "update to 1.26"],
+    ]
     original = replica_sets_by_image(reader, namespace)["nginx:1.25"]["metadata"]["name"]
 
     assert kubectl("rollout", "undo", "deployment/web", "-n", namespace).strip() == (
-        "deployment.apps/web rolled back")
+        "deployment.apps/web rolled back"
+    )
     d = drive_to_completion(reader, kubelet, namespace)
     assert image_of(d) == "nginx:1.25"
     reused = replica_sets_by_image(reader, namespace)["nginx:1.25"]
@@ -236,8 +301,13 @@ def test_history_and_undo_reuse_the_old_replica_set(kubectl, namespace, reader, 
     assert reused["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"] == "1"
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
     assert len(reader.list(REPLICA_SETS, namespace)) == 2
-    revisions = [line.split()[0] for line in kubectl(
-        "rollout", "history", "deployment/web", "-n", namespace).splitlines()[2:] if line]
+    revisions = [
+        line.split()[0]
+        for line in kubectl("rollout", "history", "deployment/web", "-n", namespace).splitlines()[
+            2:
+        ]
+        if line
+    ]
     assert revisions == ["2", "3"]
 
     skipped = kubectl("rollout", "undo", "deployment/web", "-n", namespace, "--to-revision=3")
@@ -252,7 +322,8 @@ def test_restart_rolls_out_a_new_replica_set(kubectl, namespace, reader, kubelet
     start(kubectl, namespace, reader, kubelet, replicas=2)
     first = {rs["metadata"]["name"] for rs in reader.list(REPLICA_SETS, namespace)}
     assert kubectl("rollout", "restart", "deployment/web", "-n", namespace).strip() == (
-        "deployment.apps/web restarted")
+        "deployment.apps/web restarted"
+    )
     d = drive_to_completion(reader, kubelet, namespace)
     assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"]["annotations"]
     current = {rs["metadata"]["name"]: rs for rs in reader.list(REPLICA_SETS, namespace)}
@@ -267,13 +338,17 @@ def test_scaling_mid_rollout_is_proportional(kubectl, namespace, reader, kubelet
     settle(reader, namespace)
     kubelet.finish_terminating(namespace)
     settle(reader, namespace)
-    sizes = {image: rs["spec"]["replicas"]
-             for image, rs in replica_sets_by_image(reader, namespace).items()}
+    sizes = {
+        image: rs["spec"]["replicas"]
+        for image, rs in replica_sets_by_image(reader, namespace).items()
+    }
     assert sizes == {"nginx:1.25": 8, BROKEN_IMAGE: 5}
     kubectl("scale", "deployment/web", "--replicas=15", "-n", namespace)
     settle(reader, namespace)
-    sizes = {image: rs["spec"]["replicas"]
-             for image, rs in replica_sets_by_image(reader, namespace).items()}
+    sizes = {
+        image: rs["spec"]["replicas"]
+        for image, rs in replica_sets_by_image(reader, namespace).items()
+    }
     assert sizes == {"nginx:1.25": 12, BROKEN_IMAGE: 7}
     d = reader.get(DEPLOYMENTS, namespace, "web")
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
@@ -285,17 +360,20 @@ def test_progress_deadline_exceeded(kubectl, namespace, reader, kubelet, wait_fo
 
     def timed_out():
         d = reader.get(DEPLOYMENTS, namespace, "web")
-        condition = next((c for c in d["status"].get("conditions") or []
-                          if c["type"] == "Progressing"), {})
+        condition = next(
+            (c for c in d["status"].get("conditions") or [] if c["type"] == "Progressing"), {}
+        )
         return condition.get("reason") == "ProgressDeadlineExceeded" and condition
 
     condition = wait_for(timed_out, timeout=10, message="ProgressDeadlineExceeded")
     new = replica_sets_by_image(reader, namespace)[BROKEN_IMAGE]
     assert condition["status"] == "False"
     assert condition["message"] == (
-        f'ReplicaSet "{new["metadata"]["name"]}" has timed out progressing.')
-    result = kubectl.run("rollout", "status", "deployment/web", "-n", namespace,
-                         "--timeout=10s", check=False)
+        f'ReplicaSet "{new["metadata"]["name"]}" has timed out progressing.'
+    )
+    result = kubectl.run(
+        "rollout", "status", "deployment/web", "-n", namespace, "--timeout=10s", check=False
+    )
     assert result.returncode != 0
     assert 'deployment "web" exceeded its progress deadline' in result.stderr
 
