@@ -14,7 +14,19 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelab.cluster.api import binding, discovery, errors, handlers, negotiation
+from kubelab.cluster import metrics
+from kubelab.cluster.api import (
+    authn,
+    authz,
+    binding,
+    discovery,
+    errors,
+    handlers,
+    negotiation,
+    reviews,
+    streaming,
+    tokens,
+)
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.openapi import OpenAPIDocuments
 from kubelab.cluster.api.rest import ObjectAPI
@@ -22,13 +34,10 @@ from kubelab.cluster.version import version_info
 
 log = logging.getLogger("kubelab.cluster.api")
 
-#: Paths anyone may read without a token (upstream's system:public-info-viewer).
-PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version"}
-
 API_KEY = web.AppKey("object_api", ObjectAPI)
 OPENAPI_KEY = web.AppKey("openapi", OpenAPIDocuments)
-TOKENS_KEY = web.AppKey("tokens", dict)
-USER_KEY = web.RequestKey("user", dict)
+#: The authenticated (or impersonated) user of a request: an :class:`authn.User`.
+USER_KEY = authn.USER_KEY
 #: The node agents by node name, for logs, exec, port-forward and proxies.
 KUBELETS_KEY = web.AppKey("kubelets", dict)
 #: The cluster network (pod IPs, Service routing), for the API server's proxies.
@@ -70,18 +79,6 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response.headers.setdefault("Cache-Control", "no-cache, private")
         response.headers.setdefault("Audit-Id", str(uuid.uuid4()))
     return response
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path not in PUBLIC_PATHS:
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        user = request.app[TOKENS_KEY].get(token)
-        if user is None:
-            raise errors.unauthorized()
-        request[USER_KEY] = user
-    return await handler(request)
 
 
 def _json(body: Any, content_type: str = "application/json") -> web.Response:
@@ -178,23 +175,39 @@ async def get_openapi_v2(request: web.Request) -> web.Response:
 
 def build_app(
     api: ObjectAPI,
-    tokens: dict[str, dict[str, Any]],
+    authenticator: authn.Authenticator,
     kubelets: dict[str, Any] | None = None,
     network: Any = None,
 ) -> web.Application:
-    """The API server application for an object API and a token → user table."""
+    """The API server application for an object API, answering those ``authenticator`` knows."""
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware],
+        middlewares=[
+            errors_middleware,
+            authn.authentication_middleware,
+            authz.authorization_middleware,
+        ],
         client_max_size=negotiation.MAX_BODY_BYTES + 1,
     )
     app[API_KEY] = api
-    app[OPENAPI_KEY] = OpenAPIDocuments(api.registry)
-    app[TOKENS_KEY] = tokens
+    documents = OpenAPIDocuments(api.registry)
+    app[OPENAPI_KEY] = documents
+    api.write_hooks.append(
+        lambda strategy, old, new: (
+            documents.invalidate() if strategy.kind == "CustomResourceDefinition" else None
+        )
+    )
+    app[authn.AUTHENTICATOR_KEY] = authenticator
+    app[authz.AUTHORIZER_KEY] = authz.Authorizer(api)
     app[KUBELETS_KEY] = kubelets or {}
     app[NETWORK_KEY] = network
     handlers.SUBRESOURCE_HANDLERS[("pods", "binding")] = binding.handle_binding
+    handlers.SUBRESOURCE_HANDLERS.update(streaming.SUBRESOURCE_HANDLERS)
+    handlers.SUBRESOURCE_HANDLERS.update(tokens.SUBRESOURCE_HANDLERS)
     route = app.router
+    reviews.add_routes(route)
+    metrics.install(app, api, app[KUBELETS_KEY])
     route.add_get("/version", get_version)
+    route.add_get("/version/", get_version)
     for path in ("/healthz", "/livez", "/readyz"):
         route.add_get(path, get_health)
     route.add_get("/api", get_core_discovery)

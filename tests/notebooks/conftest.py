@@ -1,0 +1,35 @@
+"""A teaching cluster for the notebooks that nbval runs (``pytest --nbval-lax tests/notebooks``).
+
+nbval starts one kernel per notebook, and a kernel inherits this process's environment at the
+moment it starts. So just before the first cell runs, the hook below starts one in-process
+teaching cluster for the session and exports ``KUBELAB_HOME`` and ``KUBECONFIG`` pointing at
+it. In the kernel, ``kubelab.connect()`` then finds it exactly as a learner's notebook finds the
+cluster ``kubelab cluster up`` started, and ``!kubectl`` in a cell reaches it too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kubelab.cluster.embedded import EmbeddedCluster
+
+_cluster: EmbeddedCluster | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Start the cluster before the notebook's kernel, which starts in the setup of its first
+    cell; later cells find it running. Notebooks that are only collected start nothing."""
+    global _cluster
+    if _cluster is not None:
+        return
+    home = Path(tempfile.mkdtemp(prefix="kubelab-notebooks-"))
+    _cluster = EmbeddedCluster(home).start()
+    item.config.add_cleanup(_cluster.stop)
+    os.environ["KUBELAB_HOME"] = str(home)
+    os.environ["KUBECONFIG"] = str(_cluster.kubeconfig)
+    os.environ.pop("KUBELAB_CONTEXT", None)
