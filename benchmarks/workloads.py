@@ -77,6 +77,8 @@ def main() -> None:
 
         _wait(all_available, 300)
         results["deployment_100_ready_seconds"] = round(time.perf_counter() - started, 2)
+        print(f"100-replica Deployment available in {results['deployment_100_ready_seconds']}s",
+              flush=True)
         started = time.perf_counter()
         for index in range(9):
             apps.create_namespaced_deployment("bench", _deployment(f"more-{index}", 100))

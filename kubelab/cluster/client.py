@@ -8,13 +8,13 @@ stale write gets the same 409 Conflict.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from typing import Any
 
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
 from kubelab.cluster.api.selectors import Selector
+from kubelab.cluster.jsondata import clone
 from kubelab.cluster.resources.base import ResourceStrategy
 
 #: A resource named as (group, version, plural), e.g. ("apps", "v1", "deployments").
@@ -43,7 +43,9 @@ class LocalClient:
         return strategy
 
     def _options(self) -> WriteOptions:
-        return WriteOptions(field_manager=self.component, field_validation="Ignore")
+        return WriteOptions(
+            field_manager=self.component, field_validation="Ignore", trusted=True
+        )
 
     def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
@@ -127,4 +129,4 @@ class LocalClient:
 
 
 def copy_object(obj: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(obj)
+    return clone(obj)

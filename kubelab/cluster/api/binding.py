@@ -7,13 +7,13 @@ condition. A pod already on a node cannot be bound again.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from aiohttp import web
 
 from kubelab.cluster.api import errors, handlers, negotiation
 from kubelab.cluster.api.rest import ObjectAPI
+from kubelab.cluster.jsondata import clone
 
 PODS_KEY = "/pods"
 
@@ -34,7 +34,7 @@ def bind_pod(api: ObjectAPI, namespace: str, name: str, node: str) -> dict[str, 
         raise errors.conflict(
             "", "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
         )
-    pod = copy.deepcopy(stored)
+    pod = clone(stored)
     pod["spec"]["nodeName"] = node
     status = pod.setdefault("status", {})
     conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]

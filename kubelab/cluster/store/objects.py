@@ -2,8 +2,10 @@
 
 Every write gets the next value of one cluster-wide counter, the *resourceVersion*, exactly as
 etcd's revision numbers back Kubernetes resource versions. Writes are committed to SQLite (WAL
-journal, ``synchronous=FULL``) before they are acknowledged, so an acknowledged write survives a
-``kill -9``. Reads are served from an in-memory copy, like kube-apiserver's watch cache, and a
+journal) before they are acknowledged, so an acknowledged write survives a ``kill -9`` of the
+cluster: the committed transaction is in the write-ahead log, which the operating system keeps.
+(``synchronous=NORMAL`` skips the per-commit disk flush that would only matter if the whole
+machine lost power; see docs/fidelity.md.) Reads are served from an in-memory copy, like kube-apiserver's watch cache, and a
 bounded history of recent changes lets watchers resume from a resourceVersion; asking for one
 older than the history gives "too old resource version", as a compacted etcd would.
 """
@@ -80,7 +82,7 @@ class ObjectStore:
     def __init__(self, path: Path | None = None) -> None:
         self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS objects (key TEXT NOT NULL, namespace TEXT NOT NULL, "
             "name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL, "
