@@ -20,10 +20,12 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelab.cluster import bootstrap
+from kubelab.cluster import bootstrap, bootstrap_rbac, users
 from kubelab.cluster.api import admission, apply, managedfields
 from kubelab.cluster.api.app import build_app
+from kubelab.cluster.api.authn import Authenticator, User, UserTokens, user_tokens_path
 from kubelab.cluster.api.rest import ObjectAPI
+from kubelab.cluster.api.tokens import ServiceAccountTokens, SigningKey
 from kubelab.cluster.certs import ensure_certificates
 from kubelab.cluster.client import LocalClient
 from kubelab.cluster.clock import Clock
@@ -32,6 +34,7 @@ from kubelab.cluster.controllers.provisioner import ensure_default_storage_class
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.network import ClusterNetwork
+from kubelab.cluster.resources import custom
 from kubelab.cluster.resources.builtin import builtin_registry
 from kubelab.cluster.runtime.library import default_catalog
 from kubelab.cluster.scheduler import Scheduler
@@ -42,7 +45,7 @@ log = logging.getLogger("kubelab.cluster")
 #: kube-apiserver asks etcd to compact its history every five minutes.
 COMPACTION_INTERVAL_SECONDS = 300
 
-ADMIN_USER = {"username": "kubelab-admin", "groups": ["system:masters", "system:authenticated"]}
+ADMIN_USER = User("kubelab-admin", ("system:masters", "system:authenticated"))
 
 
 class TeachingCluster:
@@ -84,9 +87,11 @@ class TeachingCluster:
         admission.install(self.api)
         managedfields.install(self.api)
         apply.install(self.api)
+        custom.install(self.api)
         bootstrap.ensure_namespaces(self.api)
         bootstrap.register_nodes(self.api, self.node_count)
         bootstrap.ensure_kubernetes_service(self.api)
+        bootstrap_rbac.ensure_default_policy(self.api)
         ensure_default_storage_class(self.api)
         token = self._admin_token()
         certs = ensure_certificates(self.home / "pki")
@@ -103,7 +108,11 @@ class TeachingCluster:
         context.load_cert_chain(certs.server_cert, certs.server_key)
         app = build_app(
             self.api,
-            {token: ADMIN_USER},
+            Authenticator(
+                {token: ADMIN_USER},
+                UserTokens(user_tokens_path(self.home)),
+                ServiceAccountTokens(self.api, SigningKey(self.home / "pki" / "sa.key")),
+            ),
             {k.node_name: k for k in self.kubelets},
             self.network,
         )
@@ -118,6 +127,7 @@ class TeachingCluster:
         write_kubeconfig(
             self.kubeconfig_path, kubeconfig_document(self.url, certs.ca_cert.read_bytes(), token)
         )
+        users.refresh_kubeconfigs(self.home, self.url)
 
     async def _compact_periodically(self) -> None:
         while True:

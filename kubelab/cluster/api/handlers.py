@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from kubelab.cluster.api import errors, negotiation, tables, watch
+from kubelab.cluster.api.managedfields import default_field_manager
 from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
 from kubelab.cluster.api.selectors import (
     check_field_selector,
@@ -97,7 +98,9 @@ def json_response(body: Any, status: int = 200, warnings: list[str] | None = Non
     return response
 
 
-def _write_options(request: web.Request) -> WriteOptions:
+def _write_options(request: web.Request, apply: bool = False) -> WriteOptions:
+    """Options from the query; a write that names no fieldManager is recorded under the
+    product name of its User-Agent, as kube-apiserver does (apply must name one)."""
     query = request.query
     validation = query.get("fieldValidation", "Warn") or "Warn"
     if validation not in ("Strict", "Warn", "Ignore"):
@@ -109,11 +112,17 @@ def _write_options(request: web.Request) -> WriteOptions:
     for value in dry_run:
         if value != "All":
             raise errors.bad_request(f"Invalid dry run value: {value}")
-    return WriteOptions(
-        dry_run=bool(dry_run),
-        field_manager=query.get("fieldManager", ""),
-        field_validation=validation,
-    )
+    manager = query.get("fieldManager", "")
+    if not manager and not apply:
+        manager = default_field_manager(request.headers.get("User-Agent", ""))
+    return WriteOptions(dry_run=bool(dry_run), field_manager=manager, field_validation=validation)
+
+
+def _delete_body(request: web.Request, raw: bytes) -> Any:
+    """A DELETE's ``DeleteOptions``, sent as JSON or (by typed clients) as protobuf."""
+    if not raw.strip():
+        return None
+    return negotiation.decode_body(request.headers.get("Content-Type"), raw)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -194,10 +203,10 @@ async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web
         result = api.update(strategy, namespace, target.name, body, options, target.subresource)
         return json_response(result, 200, options.warnings)
     if method == "PATCH":
-        options = _write_options(request)
         patch_type, patch_body = negotiation.decode_patch(
             request.headers.get("Content-Type"), await read_body(request)
         )
+        options = _write_options(request, apply=patch_type == "apply")
         if patch_type == "apply":
             return await _apply(request, api, target, patch_body, options)
         result = api.patch(
@@ -206,7 +215,7 @@ async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web
         return json_response(result, 200, options.warnings)
     if method == "DELETE" and not target.subresource:
         raw = await read_body(request)
-        body = negotiation.decode_json(raw) if raw.strip() else None
+        body = _delete_body(request, raw)
         options = DeleteOptions.from_body(body, dict(request.query))
         obj, removed = api.delete(strategy, namespace, target.name, options)
         if removed and not strategy.returns_deleted_object:
@@ -424,7 +433,7 @@ async def _delete_collection(request: web.Request, api: ObjectAPI, target: Targe
     strategy = target.strategy
     matches, _ = _filters(request, target)
     raw = await read_body(request)
-    body = negotiation.decode_json(raw) if raw.strip() else None
+    body = _delete_body(request, raw)
     options = DeleteOptions.from_body(body, dict(request.query))
     deleted = []
     for stored in [o for o in api.list(strategy, target.namespace) if matches(o)]:
@@ -513,5 +522,5 @@ async def _scale(request: web.Request, api: ObjectAPI, target: Target) -> web.Re
         raise errors.conflict(strategy.group, strategy.plural, name, errors.OBJECT_MODIFIED)
     updated = dict(current)
     updated["spec"] = {**current.get("spec", {}), "replicas": replicas}
-    result = api.update(strategy, namespace, name, updated, options)
+    result = api.update(strategy, namespace, name, updated, options, "scale")
     return json_response(scale_of(strategy, result), 200, options.warnings)
