@@ -21,6 +21,12 @@ __version__ = "0.1.0"
 
 #: Names loaded on first use, and the module that defines each.
 _LAZY_EXPORTS = {
+    "check": "kubelab.course.notebook",
+    "hint": "kubelab.course.notebook",
+    "start": "kubelab.course.notebook",
+    "solve": "kubelab.course.notebook",
+    "reset": "kubelab.course.notebook",
+    "cleanup": "kubelab.course.notebook",
     "apply": "kubelab.steps",
     "delete": "kubelab.steps",
     "wait_for": "kubelab.steps",

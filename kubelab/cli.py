@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from kubelab.cluster import process
+from kubelab.course import commands as course_commands
+from kubelab.grading import command as grade_command
 
 
 def _cluster_up(args: argparse.Namespace) -> int:
@@ -62,6 +66,22 @@ def _cluster_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_add_user(args: argparse.Namespace) -> int:
+    from kubelab.cluster.users import UserSetupError, add_user
+
+    try:
+        added = add_user(process.kubelab_home(), args.name, args.namespace, args.role)
+    except UserSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f'User "{added.name}" has ClusterRole "{added.role}" in namespace "{added.namespace}". '
+        "Their kubeconfig:"
+    )
+    print(added.kubeconfig)
+    return 0
+
+
 def _cluster_logs(args: argparse.Namespace) -> int:
     path = process.kubelab_home() / "cluster.log"
     if not path.exists():
@@ -83,6 +103,85 @@ def _cluster_logs(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 return 0
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from kubelab.doctor import doctor
+
+    report = doctor(context=args.context, kubeconfig=args.kubeconfig)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+def _course_notebooks(chosen: str | None) -> Path | None:
+    """The notebooks to open: as given, else ``./notebooks``, else the source checkout's."""
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    for candidate in (Path.cwd() / "notebooks", Path(__file__).resolve().parents[1] / "notebooks"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _lab(args: argparse.Namespace) -> int:
+    """Open the course in JupyterLab, on the teaching cluster unless another one is chosen.
+
+    JupyterLab replaces this process, so Ctrl-C stops it directly; the teaching cluster keeps
+    running in the background for the next session.
+    """
+    from kubelab import tools
+    from kubelab.connect import CONTEXT_VARIABLE, TEACHING_CONTEXT
+
+    notebooks = _course_notebooks(args.notebooks)
+    if notebooks is None or not notebooks.is_dir():
+        print(
+            "error: no course notebooks found; run this where notebooks/ is, or pass "
+            "--notebooks DIR",
+            file=sys.stderr,
+        )
+        return 2
+    jupyter = tools.environment_bin_dir() / "jupyter"
+    if not jupyter.is_file():
+        print(
+            "error: JupyterLab is not installed here; install it with: pip install 'kubelab[lab]'",
+            file=sys.stderr,
+        )
+        return 2
+    environment = tools.tool_environment()
+    context = args.context or environment.get(CONTEXT_VARIABLE)
+    if context and context != TEACHING_CONTEXT:
+        from kubelab.connect import ConnectError, select
+
+        try:
+            connection = select(context=context)
+        except ConnectError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        environment[CONTEXT_VARIABLE] = context
+        environment["KUBECONFIG"] = connection.kubeconfig
+        print(f"{connection.describe()}; the teaching cluster is not started.")
+    else:
+        home = process.kubelab_home()
+        code = _cluster_up(argparse.Namespace(nodes=1, time_scale=1.0, port=0))
+        if code:
+            return code
+        environment["KUBELAB_HOME"] = str(home)
+        environment["KUBECONFIG"] = str(home / "kubeconfig")
+        print("The teaching cluster keeps running after JupyterLab stops: kubelab cluster down")
+    jupyter_args = list(args.jupyter_args)
+    if jupyter_args[:1] == ["--"]:
+        jupyter_args = jupyter_args[1:]
+    if args.no_browser:
+        jupyter_args.append("--no-browser")
+    if args.port:
+        jupyter_args.append(f"--port={args.port}")
+    if os.geteuid() == 0 and "--allow-root" not in jupyter_args:
+        jupyter_args.append("--allow-root")
+    command = [str(jupyter), "lab", *jupyter_args]
+    print(f"Opening the course in {notebooks}: jupyter lab {' '.join(jupyter_args)}".rstrip())
+    sys.stdout.flush()
+    os.chdir(notebooks)
+    os.execve(command[0], command, environment)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +213,37 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int, default=0)
     logs.set_defaults(func=_cluster_logs)
+    add_user = actions.add_parser(
+        "add-user", help="give a student a token, a namespace and a kubeconfig of their own"
+    )
+    add_user.add_argument("name", help="the user name (also the kubeconfig's file name)")
+    add_user.add_argument("--namespace", "-n", required=True, help="the user's namespace")
+    add_user.add_argument(
+        "--role", default="edit", help="the ClusterRole granted in that namespace (default: edit)"
+    )
+    add_user.set_defaults(func=_cluster_add_user)
+
+    doctor = commands.add_parser("doctor", help="find set-up problems and say how to fix them")
+    doctor.add_argument("--context", help="check this kubeconfig context instead")
+    doctor.add_argument("--kubeconfig", help="use this kubeconfig file")
+    doctor.set_defaults(func=_doctor)
+
+    lab = commands.add_parser(
+        "lab",
+        help="open the course in JupyterLab (starts the teaching cluster unless a context is "
+        "chosen with --context or KUBELAB_CONTEXT)",
+    )
+    lab.add_argument("--context", help="use this kubeconfig context instead of the teaching one")
+    lab.add_argument("--notebooks", help="the notebook directory (default: ./notebooks)")
+    lab.add_argument("--port", type=int, default=0, help="JupyterLab's port")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.add_argument(
+        "jupyter_args", nargs=argparse.REMAINDER, help="more JupyterLab options, after --"
+    )
+    lab.set_defaults(func=_lab)
+
+    course_commands.register(commands)
+    grade_command.register(commands)
     return parser
 
 

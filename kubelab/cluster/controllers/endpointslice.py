@@ -71,7 +71,8 @@ class EndpointSliceController(Controller):
     async def reconcile(self, namespace: str, name: str) -> float | None:
         service = self.client.get(SERVICES, namespace, name)
         existing = self._owned_slices(namespace, name)
-        if service is None or not service.get("spec", {}).get("selector"):
+        gone = service is None or service["metadata"].get("deletionTimestamp")
+        if gone or not service.get("spec", {}).get("selector"):
             for stale in existing:
                 self.client.delete(ENDPOINT_SLICES, namespace, stale["metadata"]["name"])
             return None
