@@ -19,6 +19,7 @@ from aiohttp import web
 
 from kubelab.cluster.api import errors, negotiation, tables, watch
 from kubelab.cluster.api.managedfields import default_field_manager
+from kubelab.cluster.jsondata import clone
 from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
 from kubelab.cluster.api.selectors import (
     check_field_selector,
@@ -460,9 +461,25 @@ async def _delete_collection(request: web.Request, api: ObjectAPI, target: Targe
 # --- scale -----------------------------------------------------------------------------------
 
 
+def _replica_paths(strategy: ResourceStrategy) -> tuple[list[str], list[str]]:
+    """Where the desired and current replica counts live: ``.spec.replicas`` and
+    ``.status.replicas`` for built-in kinds, the CRD's declared paths for custom resources."""
+    declared = getattr(strategy, "scale", None) or {}
+    spec_path = declared.get("specReplicasPath") or ".spec.replicas"
+    status_path = declared.get("statusReplicasPath") or ".status.replicas"
+    return spec_path.strip(".").split("."), status_path.strip(".").split(".")
+
+
+def _read_path(obj: dict[str, Any], path: list[str]) -> Any:
+    for part in path:
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj if obj is not None else 0
+
+
 def scale_of(strategy: ResourceStrategy, obj: dict[str, Any]) -> dict[str, Any]:
     """The ``autoscaling/v1`` Scale view of a scalable object."""
     meta = obj["metadata"]
+    spec_path, status_path = _replica_paths(strategy)
     selector = getattr(strategy, "scale_selector", None)
     return {
         "kind": "Scale",
@@ -472,9 +489,9 @@ def scale_of(strategy: ResourceStrategy, obj: dict[str, Any]) -> dict[str, Any]:
             for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             if k in meta
         },
-        "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
+        "spec": {"replicas": _read_path(obj, spec_path)},
         "status": {
-            "replicas": obj.get("status", {}).get("replicas", 0),
+            "replicas": _read_path(obj, status_path),
             "selector": selector(obj) if selector else "",
         },
     }
@@ -520,7 +537,11 @@ async def _scale(request: web.Request, api: ObjectAPI, target: Target) -> web.Re
     version = (wanted.get("metadata") or {}).get("resourceVersion")
     if version and version != current["metadata"]["resourceVersion"]:
         raise errors.conflict(strategy.group, strategy.plural, name, errors.OBJECT_MODIFIED)
-    updated = dict(current)
-    updated["spec"] = {**current.get("spec", {}), "replicas": replicas}
+    updated = clone(current)
+    target_dict = updated
+    spec_path, _ = _replica_paths(strategy)
+    for part in spec_path[:-1]:
+        target_dict = target_dict.setdefault(part, {})
+    target_dict[spec_path[-1]] = replicas
     result = api.update(strategy, namespace, name, updated, options, "scale")
     return json_response(scale_of(strategy, result), 200, options.warnings)

@@ -14,6 +14,7 @@ from kubelab.cluster.controllers.deployment import DeploymentController
 from kubelab.cluster.controllers.endpoints import EndpointsController
 from kubelab.cluster.controllers.endpointslice import EndpointSliceController
 from kubelab.cluster.controllers.garbagecollector import GarbageCollector
+from kubelab.cluster.controllers.horizontalpodautoscaler import HorizontalPodAutoscalerController
 from kubelab.cluster.controllers.job import JobController
 from kubelab.cluster.controllers.namespace import NamespaceController
 from kubelab.cluster.controllers.persistentvolume import PersistentVolumeController
@@ -41,6 +42,7 @@ CONTROLLERS: tuple[Any, ...] = (
     JobController,
     TTLAfterFinishedController,
     CronJobController,
+    HorizontalPodAutoscalerController,
     PersistentVolumeController,
     HostPathProvisioner,
     ResourceQuotaController,

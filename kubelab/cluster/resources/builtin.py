@@ -28,6 +28,8 @@ KIND_MODULES = (
     "statefulset",
     "daemonset",
     "controllerrevision",
+    "authentication",
+    "authorization",
     "job",
     "cronjob",
     "horizontalpodautoscaler",
@@ -40,6 +42,7 @@ KIND_MODULES = (
     "lease",
     "poddisruptionbudget",
     "priorityclass",
+    "customresourcedefinition",
 )
 
 

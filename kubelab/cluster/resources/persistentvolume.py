@@ -226,6 +226,7 @@ def _capacity_errors(capacity: dict[str, Any] | None) -> list[FieldError]:
 class PersistentVolumeStrategy(ResourceStrategy):
     kind = "PersistentVolume"
     plural = "persistentvolumes"
+    returns_deleted_object = True
     namespaced = False
     short_names = ("pv",)
     subresources = ("status",)

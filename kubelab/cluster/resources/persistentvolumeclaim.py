@@ -145,6 +145,7 @@ def _drop_empty(spec: dict[str, Any]) -> dict[str, Any]:
 class PersistentVolumeClaimStrategy(ResourceStrategy):
     kind = "PersistentVolumeClaim"
     plural = "persistentvolumeclaims"
+    returns_deleted_object = True
     short_names = ("pvc",)
     subresources = ("status",)
     selectable_fields = ("name",)

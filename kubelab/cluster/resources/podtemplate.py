@@ -24,6 +24,7 @@ class PodTemplateStrategy(ResourceStrategy):
     version = "v1"
     kind = "PodTemplate"
     plural = "podtemplates"
+    returns_deleted_object = True
     columns = (
         NAME_COLUMN,
         Column("Containers", description="Names of each container in the template."),

@@ -202,6 +202,7 @@ def usage_columns(obj: dict[str, Any]) -> tuple[str, str]:
 class ResourceQuotaStrategy(ResourceStrategy):
     kind = "ResourceQuota"
     plural = "resourcequotas"
+    returns_deleted_object = True
     short_names = ("quota",)
     subresources = ("status",)
     columns = (

@@ -741,6 +741,7 @@ def port_string(ports: list[dict[str, Any]]) -> str:
 class ServiceStrategy(ResourceStrategy):
     kind = "Service"
     plural = "services"
+    returns_deleted_object = True
     short_names = ("svc",)
     categories = ("all",)
     subresources = ("status", "proxy")

@@ -17,6 +17,7 @@ from kubelab.cluster.resources.printing import age
 class ServiceAccountStrategy(ResourceStrategy):
     kind = "ServiceAccount"
     plural = "serviceaccounts"
+    returns_deleted_object = True
     short_names = ("sa",)
     subresources = ("token",)
     columns = (

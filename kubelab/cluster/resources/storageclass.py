@@ -62,6 +62,7 @@ class StorageClassStrategy(ResourceStrategy):
     group = "storage.k8s.io"
     kind = "StorageClass"
     plural = "storageclasses"
+    returns_deleted_object = True
     namespaced = False
     short_names = ("sc",)
     columns = (
