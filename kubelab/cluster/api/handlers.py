@@ -19,13 +19,13 @@ from aiohttp import web
 
 from kubelab.cluster.api import errors, negotiation, tables, watch
 from kubelab.cluster.api.managedfields import default_field_manager
-from kubelab.cluster.jsondata import clone
 from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
 from kubelab.cluster.api.selectors import (
     check_field_selector,
     parse_field_selector,
     parse_label_selector,
 )
+from kubelab.cluster.jsondata import clone
 from kubelab.cluster.resources.base import ResourceStrategy
 
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
