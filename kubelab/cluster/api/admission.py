@@ -11,8 +11,13 @@ from typing import Any
 
 from kubelab.cluster.api import errors
 from kubelab.cluster.api.allocation import allocate_service_addresses
+from kubelab.cluster.api.authz import prevent_escalation
+from kubelab.cluster.api.limitranger import limit_ranger
+from kubelab.cluster.api.quota import resource_quota
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.resources.base import ResourceStrategy
+from kubelab.cluster.resources.persistentvolume import BETA_STORAGE_CLASS_ANNOTATION
+from kubelab.cluster.resources.storageclass import is_default_class
 
 #: Namespaces that NamespaceLifecycle refuses to delete.
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
@@ -32,6 +37,32 @@ def namespace_lifecycle_delete(
         )
 
 
+def default_storage_class(
+    api: ObjectAPI, strategy: ResourceStrategy, obj: dict[str, Any], old: dict[str, Any] | None
+) -> None:
+    """DefaultStorageClass: a new claim that names no class gets the default one (the newest,
+    if several are marked default). ``storageClassName: ""`` asks for no class at all."""
+    if old is not None or strategy.group or strategy.plural != "persistentvolumeclaims":
+        return
+    spec = obj.setdefault("spec", {})
+    annotations = obj["metadata"].get("annotations") or {}
+    if spec.get("storageClassName") is not None or BETA_STORAGE_CLASS_ANNOTATION in annotations:
+        return
+    classes = api.store.list(
+        api.storage_key(api.registry.get("storage.k8s.io", "v1", "storageclasses"))
+    )
+    defaults = sorted(
+        (c for c in classes if is_default_class(c)), key=lambda c: c["metadata"]["name"]
+    )
+    if defaults:
+        newest = max(defaults, key=lambda c: c["metadata"]["creationTimestamp"])
+        spec["storageClassName"] = newest["metadata"]["name"]
+
+
 def install(api: ObjectAPI) -> None:
     api.admission.append(allocate_service_addresses)
+    api.admission.append(prevent_escalation)
+    api.admission.append(limit_ranger)
+    api.admission.append(default_storage_class)
+    api.admission.append(resource_quota)
     api.delete_admission.append(namespace_lifecycle_delete)

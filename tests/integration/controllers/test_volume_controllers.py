@@ -1,8 +1,8 @@
 """PersistentVolumeClaims meet volumes: static binding, dynamic provisioning, reclaiming.
 
 Volumes are cluster-wide, so every test gives its static volumes a storage class of its own
-and deletes them afterwards; dynamic provisioning goes through minikube's default class
-``standard``, as a learner's claim without a class does.
+and deletes them afterwards; dynamic provisioning goes through the default class the cluster
+starts with (minikube's ``standard``), as a learner's claim without a class does.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-from kubelab.cluster.controllers.provisioner import ensure_default_storage_class
 
 PV = """\
 apiVersion: v1
@@ -75,12 +73,6 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "i
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def default_storage_class(cluster: Any) -> None:
-    """The cluster's ``standard`` class, as minikube starts with it."""
-    cluster.run_sync(ensure_default_storage_class, cluster.cluster.api)
 
 
 @pytest.fixture()

@@ -1,4 +1,5 @@
-"""A teaching cluster for the notebooks that nbval runs (``pytest --nbval-lax tests/notebooks``).
+"""A teaching cluster for the notebooks that nbval runs (the course in ``notebooks/`` and the
+library's demo in ``tests/notebooks/``; pytest runs them with ``--nbval-lax``).
 
 nbval starts one kernel per notebook, and a kernel inherits this process's environment at the
 moment it starts. So just before the first cell runs, the hook below starts one in-process
@@ -25,7 +26,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Start the cluster before the notebook's kernel, which starts in the setup of its first
     cell; later cells find it running. Notebooks that are only collected start nothing."""
     global _cluster
-    if _cluster is not None:
+    if _cluster is not None or item.path.suffix != ".ipynb":
         return
     home = Path(tempfile.mkdtemp(prefix="kubelab-notebooks-"))
     _cluster = EmbeddedCluster(home).start()
