@@ -148,8 +148,8 @@ def test_kinds_are_named_as_kubectl_names_them(lesson):
     for text in ("deploy", "deployments.apps", "Deployment", "deployment.apps"):
         assert steps._resource_for_kind(lesson, text).kind == "Deployment"
     assert steps._resource_for_kind(lesson, "events").group == ""
-    with pytest.raises(steps.StepError, match="no resource type 'widgets'"):
-        steps.wait_for("widgets", "x", timeout=1)
+    with pytest.raises(steps.StepError, match="no resource type 'flumbles'"):
+        steps.wait_for("flumbles", "x", timeout=1)
 
 
 def test_kubectl_runs_in_the_lesson_namespace_unless_told_otherwise(lesson, capsys):
