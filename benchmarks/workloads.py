@@ -40,12 +40,20 @@ def _deployment(name: str, replicas: int) -> client.V1Deployment:
     return client.V1Deployment(
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1DeploymentSpec(
-            replicas=replicas, selector=client.V1LabelSelector(match_labels=labels),
+            replicas=replicas,
+            selector=client.V1LabelSelector(match_labels=labels),
             template=client.V1PodTemplateSpec(
                 metadata=client.V1ObjectMeta(labels=labels),
-                spec=client.V1PodSpec(containers=[
-                    client.V1Container(name="web", image="nginx:1.25",
-                                       image_pull_policy="IfNotPresent")]))))
+                spec=client.V1PodSpec(
+                    containers=[
+                        client.V1Container(
+                            name="web", image="nginx:1.25", image_pull_policy="IfNotPresent"
+                        )
+                    ]
+                ),
+            ),
+        ),
+    )
 
 
 def _wait(predicate, timeout: float) -> float:
@@ -62,8 +70,10 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=10.0)
     args = parser.parse_args()
     results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as home, \
-            EmbeddedCluster(Path(home), time_scale=args.time_scale, nodes=3) as cluster:
+    with (
+        tempfile.TemporaryDirectory() as home,
+        EmbeddedCluster(Path(home), time_scale=args.time_scale, nodes=3) as cluster,
+    ):
         api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
         apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="bench")))
@@ -77,8 +87,10 @@ def main() -> None:
 
         _wait(all_available, 300)
         results["deployment_100_ready_seconds"] = round(time.perf_counter() - started, 2)
-        print(f"100-replica Deployment available in {results['deployment_100_ready_seconds']}s",
-              flush=True)
+        print(
+            f"100-replica Deployment available in {results['deployment_100_ready_seconds']}s",
+            flush=True,
+        )
         started = time.perf_counter()
         for index in range(9):
             apps.create_namespaced_deployment("bench", _deployment(f"more-{index}", 100))

@@ -43,9 +43,7 @@ class LocalClient:
         return strategy
 
     def _options(self) -> WriteOptions:
-        return WriteOptions(
-            field_manager=self.component, field_validation="Ignore", trusted=True
-        )
+        return WriteOptions(field_manager=self.component, field_validation="Ignore", trusted=True)
 
     def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""

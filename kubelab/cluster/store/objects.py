@@ -5,9 +5,10 @@ etcd's revision numbers back Kubernetes resource versions. Writes are committed 
 journal) before they are acknowledged, so an acknowledged write survives a ``kill -9`` of the
 cluster: the committed transaction is in the write-ahead log, which the operating system keeps.
 (``synchronous=NORMAL`` skips the per-commit disk flush that would only matter if the whole
-machine lost power; see docs/fidelity.md.) Reads are served from an in-memory copy, like kube-apiserver's watch cache, and a
-bounded history of recent changes lets watchers resume from a resourceVersion; asking for one
-older than the history gives "too old resource version", as a compacted etcd would.
+machine lost power; see docs/fidelity.md.) Reads are served from an in-memory copy, like
+kube-apiserver's watch cache, and a bounded history of recent changes lets watchers resume from
+a resourceVersion; asking for one older than the history gives "too old resource version", as a
+compacted etcd would.
 """
 
 from __future__ import annotations

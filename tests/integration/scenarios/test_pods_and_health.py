@@ -48,9 +48,19 @@ def test_hello_world_deployment_crash_loops_with_growing_restarts(k, ns):
 
 
 def test_false_with_on_failure_restarts_in_place(k, ns):
-    _apply(k, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fails"},
-                   "spec": {"restartPolicy": "OnFailure", "containers": [
-                       {"name": "ubuntu", "image": "ubuntu", "command": ["false"]}]}})
+    _apply(
+        k,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "fails"},
+            "spec": {
+                "restartPolicy": "OnFailure",
+                "containers": [{"name": "ubuntu", "image": "ubuntu", "command": ["false"]}],
+            },
+        },
+    )
     eventually(lambda: _container_state(k, ns, "fails").get("restartCount", 0) >= 2, timeout=40)
     state = _container_state(k, ns, "fails")
     assert state["lastState"]["terminated"]["exitCode"] == 1
@@ -59,11 +69,28 @@ def test_false_with_on_failure_restarts_in_place(k, ns):
 
 
 def test_liveness_probe_failure_restarts_the_container(k, ns):
-    _apply(k, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "live"},
-                   "spec": {"containers": [{
-                       "name": "app", "image": "kubelab/demo-app:1.0",
-                       "livenessProbe": {"httpGet": {"path": "/health?code=404", "port": 8080},
-                                         "periodSeconds": 2, "failureThreshold": 2}}]}})
+    _apply(
+        k,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "live"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "kubelab/demo-app:1.0",
+                        "livenessProbe": {
+                            "httpGet": {"path": "/health?code=404", "port": 8080},
+                            "periodSeconds": 2,
+                            "failureThreshold": 2,
+                        },
+                    }
+                ]
+            },
+        },
+    )
     eventually(lambda: _container_state(k, ns, "live").get("restartCount", 0) >= 1, timeout=40)
     events = k("get", "events", "-n", ns, "--field-selector", "involvedObject.name=live")
     assert "Liveness probe failed: HTTP probe failed with statuscode: 404" in events
@@ -71,14 +98,34 @@ def test_liveness_probe_failure_restarts_the_container(k, ns):
 
 
 def test_startup_probe_gates_liveness(k, ns):
-    _apply(k, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "slow"},
-                   "spec": {"containers": [{
-                       "name": "app", "image": "kubelab/demo-app:1.0",
-                       "env": [{"name": "STARTUP_SECONDS", "value": "20"}],
-                       "startupProbe": {"httpGet": {"path": "/health", "port": 8080},
-                                        "periodSeconds": 2, "failureThreshold": 30},
-                       "livenessProbe": {"httpGet": {"path": "/health", "port": 8080},
-                                         "periodSeconds": 2, "failureThreshold": 1}}]}})
+    _apply(
+        k,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "slow"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "kubelab/demo-app:1.0",
+                        "env": [{"name": "STARTUP_SECONDS", "value": "20"}],
+                        "startupProbe": {
+                            "httpGet": {"path": "/health", "port": 8080},
+                            "periodSeconds": 2,
+                            "failureThreshold": 30,
+                        },
+                        "livenessProbe": {
+                            "httpGet": {"path": "/health", "port": 8080},
+                            "periodSeconds": 2,
+                            "failureThreshold": 1,
+                        },
+                    }
+                ]
+            },
+        },
+    )
     eventually(lambda: _container_state(k, ns, "slow").get("started") is True, timeout=40)
     state = _container_state(k, ns, "slow")
     assert state["restartCount"] == 0
@@ -86,24 +133,46 @@ def test_startup_probe_gates_liveness(k, ns):
 
 
 def test_exec_probe_on_a_file(k, ns):
-    _apply(k, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "filecheck"},
-                   "spec": {"containers": [{
-                       "name": "box", "image": "busybox",
-                       "command": ["sh", "-c", "touch /tmp/healthy; sleep 20; "
-                                   "rm -f /tmp/healthy; sleep 600"],
-                       "livenessProbe": {"exec": {"command": ["test", "-f", "/tmp/healthy"]},
-                                         "periodSeconds": 5, "failureThreshold": 1}}]}})
-    eventually(lambda: _container_state(k, ns, "filecheck").get("restartCount", 0) >= 1,
-               timeout=40)
+    _apply(
+        k,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "filecheck"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "box",
+                        "image": "busybox",
+                        "command": [
+                            "sh",
+                            "-c",
+                            "touch /tmp/healthy; sleep 20; rm -f /tmp/healthy; sleep 600",
+                        ],
+                        "livenessProbe": {
+                            "exec": {"command": ["test", "-f", "/tmp/healthy"]},
+                            "periodSeconds": 5,
+                            "failureThreshold": 1,
+                        },
+                    }
+                ]
+            },
+        },
+    )
+    eventually(lambda: _container_state(k, ns, "filecheck").get("restartCount", 0) >= 1, timeout=40)
     events = k("get", "events", "-n", ns, "--field-selector", "involvedObject.name=filecheck")
     assert "Liveness probe failed" in events
 
 
 def test_three_qos_classes(k, ns):
     def pod(name, resources):
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-                "spec": {"containers": [{"name": "c", "image": "nginx:1.25",
-                                         "resources": resources}]}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.25", "resources": resources}]},
+        }
 
     _apply(k, ns, pod("best", {}))
     _apply(k, ns, pod("burst", {"requests": {"cpu": "100m"}}))
@@ -113,16 +182,38 @@ def test_three_qos_classes(k, ns):
     guaranteed = _pod(k, ns, "guaranteed")
     assert guaranteed["status"]["qosClass"] == "Guaranteed"
     assert guaranteed["spec"]["containers"][0]["resources"]["requests"] == {
-        "cpu": "200m", "memory": "64Mi"}
+        "cpu": "200m",
+        "memory": "64Mi",
+    }
 
 
 def test_missing_configmap_key_is_a_config_error(k, ns):
     k("create", "configmap", "settings", "--from-literal=color=blue", "-n", ns)
-    _apply(k, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cfg"},
-                   "spec": {"containers": [{
-                       "name": "app", "image": "nginx:1.25",
-                       "env": [{"name": "SIZE", "valueFrom": {"configMapKeyRef": {
-                           "name": "settings", "key": "size"}}}]}]}})
+    _apply(
+        k,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "cfg"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "nginx:1.25",
+                        "env": [
+                            {
+                                "name": "SIZE",
+                                "valueFrom": {
+                                    "configMapKeyRef": {"name": "settings", "key": "size"}
+                                },
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
 
     def waiting():
         state = _container_state(k, ns, "cfg").get("state", {}).get("waiting", {})
@@ -136,17 +227,34 @@ def test_missing_configmap_key_is_a_config_error(k, ns):
 
 def test_typo_image_backs_off(k, ns):
     k("run", "typo", "--image=ngnix", "-n", ns)
-    eventually(lambda: k("get", "pod", "typo", "-n", ns, "--no-headers").split()[2]
-               == "ImagePullBackOff", timeout=40)
+    eventually(
+        lambda: k("get", "pod", "typo", "-n", ns, "--no-headers").split()[2] == "ImagePullBackOff",
+        timeout=40,
+    )
     described = k("describe", "pod", "typo", "-n", ns)
     assert 'Failed to pull image "ngnix"' in described
     assert "pull access denied" in described
 
 
 def test_pod_too_big_stays_pending(k, ns):
-    _apply(k, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "huge"},
-                   "spec": {"containers": [{"name": "c", "image": "nginx:1.25", "resources": {
-                       "requests": {"cpu": "64", "memory": "1Ti"}}}]}})
+    _apply(
+        k,
+        ns,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "huge"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "nginx:1.25",
+                        "resources": {"requests": {"cpu": "64", "memory": "1Ti"}},
+                    }
+                ]
+            },
+        },
+    )
 
     def unschedulable():
         conditions = _pod(k, ns, "huge")["status"].get("conditions") or []
