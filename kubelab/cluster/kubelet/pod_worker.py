@@ -44,6 +44,8 @@ VOLUME_REFRESH_SECONDS = 10.0
 #: How long a pod whose volumes or configuration are missing waits before trying again.
 RETRY_SECONDS = 2.0
 DNS_SERVICE_IP = "10.96.0.10"
+#: How long (real seconds) to watch a new container before reporting it as running.
+QUICK_EXIT_SECONDS = 0.05
 
 
 def _memory_limit(spec: dict[str, Any]) -> int | None:
@@ -297,6 +299,12 @@ class PodWorker:
         record.ever_ran = True
         record.container_id = f"containerd://{secrets.token_hex(32)}"
         self._event(record, "Normal", "Started", f"Started container {record.name}")
+        # A container that is over at once (``echo hi``) is reported as terminated only, as a
+        # real kubelet's next status update would: a fleeting "Running" makes ``kubectl run -i``
+        # try to attach to a container that is already gone.
+        with contextlib.suppress(TimeoutError):
+            status = await asyncio.wait_for(asyncio.shield(container.wait()), QUICK_EXIT_SECONDS)
+            return self._terminated(record, status)
         self._start_probes(record, spec, container)
         self.publish()
         status = await container.wait()

@@ -208,6 +208,7 @@ def test_run_it_echo(kubectl, namespace):
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "hi"
+    assert lines.count("hi") == 1
     assert lines[-1] == f'pod "t" deleted from {namespace} namespace'
     assert kubectl.run("get", "pod", "t", "-n", namespace, check=False).returncode == 1
 
@@ -217,4 +218,5 @@ def test_run_hello_world(kubectl, namespace):
                          "--restart=Never", "-n", namespace, input="")  # fmt: skip
     assert result.returncode == 0
     assert result.stdout.startswith("\nHello from Docker!\n")
+    assert result.stdout.count("Hello from Docker!") == 1
     assert "If you can read this, your container setup is working." in result.stdout
