@@ -38,6 +38,9 @@ _LAZY_EXPORTS = {
     "WaitTimeout": "kubelab.steps",
 }
 
+#: Submodules loaded on first use: ``kubelab.show.cluster_map()`` needs no import of its own.
+_LAZY_MODULES = {"show"}
+
 __all__ = [
     "ClusterKind",
     "ConnectError",
@@ -53,6 +56,7 @@ __all__ = [
     "lesson_namespace",
     "load_ipython_extension",
     "logs",
+    "show",
     "wait_for",
     "wait_for_rollout",
 ]
@@ -60,6 +64,7 @@ __all__ = [
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from kubelab import show
     from kubelab.steps import (
         StepError,
         WaitTimeout,
@@ -74,6 +79,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return import_module(f"{__name__}.{name}")
     module = _LAZY_EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'kubelab' has no attribute {name!r}")

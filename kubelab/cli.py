@@ -18,7 +18,9 @@ def _cluster_up(args: argparse.Namespace) -> int:
     home = process.kubelab_home()
     started = time.monotonic()
     try:
-        state, fresh = process.start(home, args.nodes, args.time_scale, args.port)
+        state, fresh = process.start(
+            home, args.nodes, args.time_scale, args.port, max_pods=args.max_pods
+        )
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -80,6 +82,41 @@ def _cluster_add_user(args: argparse.Namespace) -> int:
     )
     print(added.kubeconfig)
     return 0
+
+
+def _cluster_charts(args: argparse.Namespace) -> int:
+    """Show the running cluster's chart repository and the helm command that adds it.
+
+    The repository's URL carries the cluster's port, which may change between starts, so the
+    command is printed from the running cluster's state rather than written down anywhere.
+    """
+    import shlex
+    import subprocess
+
+    from kubelab import tools
+    from kubelab.cluster import charts
+
+    home = process.kubelab_home()
+    state = process.read_state(home)
+    if state is None:
+        print("The teaching cluster is not running. Start it with: kubelab cluster up")
+        return 3
+    command = charts.helm_repo_add_command(state.url, home / "pki" / "ca.crt", args.name)
+    index = charts.ChartRepository(charts.charts_directory(home)).index()
+    print(f"The teaching cluster serves a chart repository at {charts.repository_url(state.url)}:")
+    for name, versions in index["entries"].items():
+        print(f"  {name} {versions[0]['version']}  {versions[0].get('description', '')}")
+    if not args.add:
+        print(f"Add it to helm with:\n  {shlex.join(command)}")
+        return 0
+    helm = tools.helm_path()
+    if helm is None:
+        print("error: helm is not installed here; run: python -m kubelab.tools", file=sys.stderr)
+        return 1
+    added = subprocess.run([str(helm), *command[1:]], env=tools.tool_environment(), check=False)
+    if added.returncode == 0:
+        print(f"Now try:  helm search repo {args.name}")
+    return added.returncode
 
 
 def _cluster_logs(args: argparse.Namespace) -> int:
@@ -162,7 +199,7 @@ def _lab(args: argparse.Namespace) -> int:
         print(f"{connection.describe()}; the teaching cluster is not started.")
     else:
         home = process.kubelab_home()
-        code = _cluster_up(argparse.Namespace(nodes=1, time_scale=1.0, port=0))
+        code = _cluster_up(argparse.Namespace(nodes=1, time_scale=1.0, port=0, max_pods=None))
         if code:
             return code
         environment["KUBELAB_HOME"] = str(home)
@@ -199,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="run cluster time faster than real time (tests use 10 or more)",
         )
         sub.add_argument("--port", type=int, default=0, help="API port (default: any free)")
+        sub.add_argument(
+            "--max-pods",
+            type=int,
+            default=None,
+            help="pods each node can run, set when its nodes are first registered (default 110)",
+        )
 
     up = actions.add_parser("up", help="start the teaching cluster in the background")
     start_options(up)
@@ -222,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", default="edit", help="the ClusterRole granted in that namespace (default: edit)"
     )
     add_user.set_defaults(func=_cluster_add_user)
+    chart_repo = actions.add_parser(
+        "charts", help="show the course's chart repository and how to add it to helm"
+    )
+    chart_repo.add_argument("--add", action="store_true", help="run helm repo add now")
+    chart_repo.add_argument("--name", default="kubelab", help="the repository's name in helm")
+    chart_repo.set_defaults(func=_cluster_charts)
 
     doctor = commands.add_parser("doctor", help="find set-up problems and say how to fix them")
     doctor.add_argument("--context", help="check this kubeconfig context instead")

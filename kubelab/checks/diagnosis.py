@@ -231,7 +231,15 @@ def _container_findings(
     if waiting is not None:
         reason = waiting.get("reason", "")
         message = waiting.get("message", "")
-        if reason in IMAGE_PULL_REASONS:
+        if reason in IMAGE_PULL_REASONS and images.get(name) not in (None, container.get("image")):
+            findings.append(
+                _progress(
+                    "image-changed",
+                    f"{where} could not pull {container.get('image')}; the kubelet is about to "
+                    f"pull the image its spec names now, {images.get(name)}",
+                )
+            )
+        elif reason in IMAGE_PULL_REASONS:
             image = container.get("image") or images.get(name)
             text = f"{where} cannot pull its image {image} ({reason})"
             findings.append(_problem("image-pull", text + (f": {message}" if message else "")))

@@ -19,8 +19,10 @@ from kubelab.cluster.server import TeachingCluster
 class EmbeddedCluster:
     """A teaching cluster on a background thread. Use as a context manager or start/stop."""
 
-    def __init__(self, home: Path, time_scale: float = 1.0, nodes: int = 1) -> None:
-        self.cluster = TeachingCluster(home, 0, time_scale, nodes)
+    def __init__(
+        self, home: Path, time_scale: float = 1.0, nodes: int = 1, max_pods: int | None = None
+    ) -> None:
+        self.cluster = TeachingCluster(home, 0, time_scale, nodes, max_pods)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="kubelab-cluster", daemon=True

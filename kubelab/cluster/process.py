@@ -59,7 +59,12 @@ def api_ready(home: Path, url: str, timeout: float = 1.0) -> bool:
 
 
 def start(
-    home: Path, nodes: int = 1, time_scale: float = 1.0, port: int = 0, wait_seconds: float = 60.0
+    home: Path,
+    nodes: int = 1,
+    time_scale: float = 1.0,
+    port: int = 0,
+    wait_seconds: float = 60.0,
+    max_pods: int | None = None,
 ) -> tuple[ClusterState, bool]:
     """Start the cluster unless it runs already. Returns (state, started_now)."""
     existing = read_state(home)
@@ -79,6 +84,7 @@ def start(
         str(time_scale),
         "--port",
         str(port),
+        *(["--max-pods", str(max_pods)] if max_pods else []),
     ]
     process = subprocess.Popen(
         command,

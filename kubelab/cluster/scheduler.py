@@ -9,6 +9,10 @@ match Pod's node affinity/selector.``
 
 As a teaching aid the scheduler also records its reasoning on the pod in the annotation
 ``scheduler.kubelab.io/decision``: every node with the filter that rejected it or its score.
+
+Like kube-scheduler, which keeps a cache of the pods assigned to each node, it finds pods by an
+index on ``spec.nodeName`` (unscheduled pods are the ones under the empty name), so a scheduling
+pass costs the same whether the cluster runs ten pods or a thousand.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ NODES: Resource = ("", "v1", "nodes")
 PVCS: Resource = ("", "v1", "persistentvolumeclaims")
 SCHEDULER_NAME = "default-scheduler"
 DECISION_ANNOTATION = "scheduler.kubelab.io/decision"
+#: What scoring assumes a container requests when it names no request
+#: (``DefaultMilliCPURequest`` and ``DefaultMemoryRequest``), in milli-units.
+NONZERO_REQUESTS = {"cpu": 100, "memory": 200 * 1024 * 1024 * 1000}
 
 #: Reasons preemption cannot help with (it only frees resources, ports and anti-affinity).
 _UNRESOLVABLE = (
@@ -61,6 +68,30 @@ def _requests(pod: dict[str, Any]) -> dict[str, int]:
         for name, value in total([init]).items():
             result[name] = max(result[name], value)
     return dict(result)
+
+
+def _nonzero_requests(pod: dict[str, Any]) -> Counter[str]:
+    """Requests as scoring counts them: a container without a cpu or memory request counts
+    the defaults, so that pods which request nothing still spread over the nodes."""
+    result: Counter[str] = Counter()
+    for container in pod.get("spec", {}).get("containers") or []:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        for name, default in NONZERO_REQUESTS.items():
+            value = requests.get(name)
+            result[name] += Quantity.parse(value).milli_value() if value else default
+    return result
+
+
+def _assigned_node(pod: dict[str, Any]) -> list[str]:
+    """The index value of a pod: its node's name, or "" while it is unscheduled."""
+    return [pod.get("spec", {}).get("nodeName") or ""]
+
+
+def _controller_uid(pod: dict[str, Any]) -> str | None:
+    for owner in pod["metadata"].get("ownerReferences") or []:
+        if owner.get("controller"):
+            return owner.get("uid")
+    return None
 
 
 def _allocatable(node: dict[str, Any]) -> dict[str, int]:
@@ -119,20 +150,26 @@ def node_selector_term_matches(term: dict[str, Any], node: dict[str, Any]) -> bo
 
 @dataclass
 class NodeView:
-    """One node as the scheduler sees it: its object and what already runs there."""
+    """One node as the scheduler sees it: its object, what already runs there, and running
+    totals of what those pods request and which controllers they belong to."""
 
     node: dict[str, Any]
     pods: list[dict[str, Any]] = field(default_factory=list)
+    requested: Counter[str] = field(default_factory=Counter)
+    nonzero_requested: Counter[str] = field(default_factory=Counter)
+    controllers: Counter[str] = field(default_factory=Counter)
 
     @property
     def name(self) -> str:
         return self.node["metadata"]["name"]
 
-    def requested(self) -> Counter[str]:
-        used: Counter[str] = Counter()
-        for pod in self.pods:
-            used.update(_requests(pod))
-        return used
+    def add(self, pod: dict[str, Any]) -> None:
+        self.pods.append(pod)
+        self.requested.update(_requests(pod))
+        self.nonzero_requested.update(_nonzero_requests(pod))
+        owner = _controller_uid(pod)
+        if owner:
+            self.controllers[owner] += 1
 
 
 class Scheduler:
@@ -142,6 +179,8 @@ class Scheduler:
         self.client = client
         self.events = EventRecorder(client, SCHEDULER_NAME)
         self._wake = asyncio.Event()
+        pods_key = client.api.storage_key(client.strategy(PODS))
+        self.pods_by_node = client.api.store.add_index(pods_key, "spec.nodeName", _assigned_node)
         client.api.write_hooks.append(self._on_write)
 
     def _on_write(self, strategy: Any, old: Any, new: Any) -> None:
@@ -181,7 +220,7 @@ class Scheduler:
         allocatable = _allocatable(view.node)
         if len(view.pods) + 1 > allocatable.get("pods", 110_000) // 1000:
             return "Too many pods"
-        used = view.requested()
+        used = view.requested
         for name, amount in sorted(_requests(pod).items()):
             if amount and used[name] + amount > allocatable.get(name, 0):
                 return f"Insufficient {name}"
@@ -248,19 +287,18 @@ class Scheduler:
 
     # --- scores -------------------------------------------------------------------------------
 
-    def _score(self, pod: dict[str, Any], view: NodeView) -> int:
-        """Higher is better: free resources left, fewer sibling pods, preferred affinity."""
+    def _score(self, pod: dict[str, Any], view: NodeView, most_siblings: int) -> int:
+        """Higher is better: free resources left, fewer sibling pods than on the most crowded
+        candidate node (0 there, 100 on a node with none), preferred affinity."""
         allocatable = _allocatable(view.node)
-        used = view.requested()
-        used.update(_requests(pod))
+        used = view.nonzero_requested + _nonzero_requests(pod)
         free = []
         for name in ("cpu", "memory"):
             capacity = allocatable.get(name, 0)
-            free.append(100 * (capacity - used[name]) // capacity if capacity else 0)
+            free.append(max(0, 100 * (capacity - used[name]) // capacity) if capacity else 0)
         score = sum(free) // len(free)
-        owner = self._controller_uid(pod)
-        siblings = sum(1 for p in view.pods if owner and self._controller_uid(p) == owner)
-        score += max(0, 100 - 20 * siblings)
+        siblings = self._siblings(pod, view)
+        score += 100 * (most_siblings - siblings) // most_siblings if most_siblings else 100
         preferred = ((pod.get("spec", {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
             "preferredDuringSchedulingIgnoredDuringExecution"
         ) or []
@@ -270,38 +308,44 @@ class Scheduler:
         return score
 
     @staticmethod
-    def _controller_uid(pod: dict[str, Any]) -> str | None:
-        for owner in pod["metadata"].get("ownerReferences") or []:
-            if owner.get("controller"):
-                return owner.get("uid")
-        return None
+    def _siblings(pod: dict[str, Any], view: NodeView) -> int:
+        """How many pods of the same controller already run on the node."""
+        owner = _controller_uid(pod)
+        return view.controllers[owner] if owner else 0
 
     # --- one scheduling attempt ---------------------------------------------------------------
 
     def _views(self) -> list[NodeView]:
-        views = {n["metadata"]["name"]: NodeView(n) for n in self.client.list(NODES)}
-        for pod in self.client.list(PODS):
-            node = pod.get("spec", {}).get("nodeName")
-            phase = pod.get("status", {}).get("phase")
-            if node in views and phase not in ("Succeeded", "Failed"):
-                views[node].pods.append(pod)
-        return sorted(views.values(), key=lambda v: v.name)
+        """Every node with the pods bound to it that have not finished. The pods are the
+        store's own objects (read, never changed), found through the node-name index."""
+        views = []
+        for node in self.client.list(NODES):
+            view = NodeView(node)
+            for pod in self.pods_by_node.get(view.name):
+                if pod.get("status", {}).get("phase") not in ("Succeeded", "Failed"):
+                    view.add(pod)
+            views.append(view)
+        return sorted(views, key=lambda v: v.name)
 
     def schedule(self, pod: dict[str, Any], views: list[NodeView]) -> str | None:
         """Bind the pod to the best node and return its name, or record why none fits."""
         decision: dict[str, Any] = {}
         reasons: Counter[str] = Counter()
         volume_problem = self._volumes(pod)
-        candidates = []
+        feasible = []
         for view in views:
             reason = volume_problem or self._filter(pod, view)
             if reason:
                 reasons[reason] += 1
                 decision[view.name] = {"filtered": reason}
             else:
-                score = self._score(pod, view)
-                decision[view.name] = {"score": score}
-                candidates.append((score, view))
+                feasible.append(view)
+        most_siblings = max((self._siblings(pod, view) for view in feasible), default=0)
+        candidates = []
+        for view in feasible:
+            score = self._score(pod, view, most_siblings)
+            decision[view.name] = {"score": score}
+            candidates.append((score, view))
         meta = pod["metadata"]
         if not candidates:
             self._unschedulable(pod, len(views), reasons, decision)
@@ -309,7 +353,7 @@ class Scheduler:
         best = max(candidates, key=lambda c: (c[0], c[1].name == candidates[0][1].name))[1]
         self._annotate(pod, decision, best.name)
         bind_pod(self.client.api, meta["namespace"], meta["name"], best.name)
-        best.pods.append(pod)
+        best.add(pod)
         self.events.record(
             pod,
             "Normal",
@@ -373,9 +417,8 @@ class Scheduler:
     def _pending(self) -> list[dict[str, Any]]:
         return [
             p
-            for p in self.client.list(PODS)
-            if not p.get("spec", {}).get("nodeName")
-            and p.get("spec", {}).get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
+            for p in self.pods_by_node.get("")
+            if p.get("spec", {}).get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
             and not p["metadata"].get("deletionTimestamp")
             and not p.get("spec", {}).get("schedulingGates")
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,10 +21,11 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelab.cluster import bootstrap, bootstrap_rbac, users
+from kubelab.cluster import bootstrap, bootstrap_rbac, charts, users
 from kubelab.cluster.api import admission, apply, managedfields
 from kubelab.cluster.api.app import build_app
 from kubelab.cluster.api.authn import Authenticator, User, UserTokens, user_tokens_path
+from kubelab.cluster.api.chartrepo import REPOSITORY_KEY as CHART_REPOSITORY_KEY
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.api.tokens import ServiceAccountTokens, SigningKey
 from kubelab.cluster.certs import ensure_certificates
@@ -33,6 +35,7 @@ from kubelab.cluster.controllers.manager import start_controllers
 from kubelab.cluster.controllers.provisioner import ensure_default_storage_class
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
+from kubelab.cluster.kubelet.node import NodeCapacity
 from kubelab.cluster.network import ClusterNetwork
 from kubelab.cluster.resources import custom
 from kubelab.cluster.resources.builtin import builtin_registry
@@ -51,11 +54,20 @@ ADMIN_USER = User("kubelab-admin", ("system:masters", "system:authenticated"))
 class TeachingCluster:
     """One teaching cluster: state under ``home``, API on 127.0.0.1:``port`` (0 = any free)."""
 
-    def __init__(self, home: Path, port: int = 0, time_scale: float = 1.0, nodes: int = 1) -> None:
+    def __init__(
+        self,
+        home: Path,
+        port: int = 0,
+        time_scale: float = 1.0,
+        nodes: int = 1,
+        max_pods: int | None = None,
+    ) -> None:
         self.home = home
         self.port = port
         self.clock = Clock(time_scale)
         self.node_count = nodes
+        #: Pods per node (the kubelet's ``--max-pods``); None keeps the default of 110.
+        self.capacity = NodeCapacity(pods=str(max_pods)) if max_pods else NodeCapacity()
         self.store: ObjectStore | None = None
         self.api: ObjectAPI | None = None
         self._runner: web.AppRunner | None = None
@@ -82,6 +94,7 @@ class TeachingCluster:
 
     async def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        _make_state_private(self.home)
         self.store = ObjectStore(self.home / "cluster.db")
         self.api = ObjectAPI(self.store, builtin_registry(), self.clock)
         admission.install(self.api)
@@ -89,7 +102,7 @@ class TeachingCluster:
         apply.install(self.api)
         custom.install(self.api)
         bootstrap.ensure_namespaces(self.api)
-        bootstrap.register_nodes(self.api, self.node_count)
+        bootstrap.register_nodes(self.api, self.node_count, self.capacity)
         bootstrap.ensure_kubernetes_service(self.api)
         bootstrap_rbac.ensure_default_policy(self.api)
         ensure_default_storage_class(self.api)
@@ -116,6 +129,9 @@ class TeachingCluster:
             {k.node_name: k for k in self.kubelets},
             self.network,
         )
+        charts_dir = charts.charts_directory(self.home)
+        charts.publish_charts(charts.COURSE_CHARTS, charts_dir)
+        app[CHART_REPOSITORY_KEY] = charts.ChartRepository(charts_dir)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(
@@ -147,6 +163,17 @@ class TeachingCluster:
             self.store.close()
 
 
+def _make_state_private(home: Path) -> None:
+    """The database holds every Secret and token and the log names them, so only the owner may
+    read them: the home becomes 0700, and the files 0600 (SQLite gives its WAL and shared-memory
+    files the database file's mode)."""
+    home.chmod(0o700)
+    os.close(os.open(home / "cluster.db", os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in ("cluster.db", "cluster.db-wal", "cluster.db-shm", "cluster.log"):
+        with contextlib.suppress(FileNotFoundError):
+            (home / name).chmod(0o600)
+
+
 def _write_state(home: Path, cluster: TeachingCluster) -> None:
     state = {"pid": os.getpid(), "port": cluster.port, "url": cluster.url}
     (home / "server.json").write_text(json.dumps(state))
@@ -154,7 +181,7 @@ def _write_state(home: Path, cluster: TeachingCluster) -> None:
 
 async def _serve(args: argparse.Namespace) -> None:
     home = Path(args.home)
-    cluster = TeachingCluster(home, args.port, args.time_scale, args.nodes)
+    cluster = TeachingCluster(home, args.port, args.time_scale, args.nodes, args.max_pods)
     await cluster.start()
     _write_state(home, cluster)
     log.info("teaching cluster serving on %s", cluster.url)
@@ -174,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--nodes", type=int, default=1)
+    parser.add_argument("--max-pods", type=int, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

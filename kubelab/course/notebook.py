@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kubelab.checks.report import CheckReport
 from kubelab.course.lab import Lab
+from kubelab.widgets import in_notebook
 
 _lab: Lab | None = None
 
@@ -50,11 +51,27 @@ def hint(exercise_id: str) -> None:
 
 
 def start(exercise_id: str) -> None:
-    """Prepare an exercise: its namespace and the objects it starts from."""
+    """Begin an exercise from its starting state and show its task.
+
+    What an earlier attempt (or the lesson's own demonstration) left behind is removed first,
+    so the check judges only what the learner does from here.
+    """
     current = lab()
-    current.start(exercise_id)
-    namespace = current.target().namespace(current.exercise(exercise_id))
+    current.reset(exercise_id)
+    exercise = current.exercise(exercise_id)
+    namespace = current.target().namespace(exercise)
     print(f"{exercise_id} is ready in namespace {namespace}.")
+    _show_task(exercise.title, exercise.task)
+
+
+def _show_task(title: str, task: str) -> None:
+    """The task as formatted text in a notebook, as plain text elsewhere."""
+    if in_notebook():
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"**{title}**\n\n{task}"))
+    else:
+        print(f"\n{title}\n\n{task.strip()}")
 
 
 def solve(exercise_id: str) -> None:

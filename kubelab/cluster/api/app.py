@@ -19,10 +19,12 @@ from kubelab.cluster.api import (
     authn,
     authz,
     binding,
+    chartrepo,
     discovery,
     errors,
     handlers,
     negotiation,
+    pathsegments,
     reviews,
     streaming,
     tokens,
@@ -183,7 +185,9 @@ def build_app(
     app = web.Application(
         middlewares=[
             errors_middleware,
+            chartrepo.chart_repository_middleware,
             authn.authentication_middleware,
+            pathsegments.dot_segments_middleware,
             authz.authorization_middleware,
         ],
         client_max_size=negotiation.MAX_BODY_BYTES + 1,

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from kubelab.cluster.api import errors, negotiation, tables, watch
 from kubelab.cluster.api.managedfields import default_field_manager
+from kubelab.cluster.api.pathsegments import check_object_name
 from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
 from kubelab.cluster.api.selectors import (
     check_field_selector,
@@ -74,6 +75,8 @@ def resolve_target(api: ObjectAPI, group: str, version: str, tail: str) -> Targe
         raise _not_found_path()
     if strategy.namespaced and name is not None and namespace is None:
         raise _not_found_path()
+    if name is not None:
+        check_object_name(name)
     return Target(strategy, namespace, name, subresource, rest)
 
 

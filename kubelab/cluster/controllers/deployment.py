@@ -29,6 +29,7 @@ from kubelab.cluster.api.selectors import selector_from_object
 from kubelab.cluster.client import PODS, Resource
 from kubelab.cluster.controllers import deployment_util as util
 from kubelab.cluster.controllers.base import Controller, Key
+from kubelab.cluster.controllers.listers import list_shared
 from kubelab.cluster.controllers.ownership import (
     claim,
     controller_of,
@@ -234,7 +235,7 @@ class DeploymentController(Controller):
             return True
         return any(
             phase(pod) not in TERMINAL_PHASES
-            for pod in self.client.list(PODS, d["metadata"]["namespace"])
+            for pod in list_shared(self.client, PODS, d["metadata"]["namespace"])
             for rs in old_rss
             if is_controlled_by(pod, rs)
         )

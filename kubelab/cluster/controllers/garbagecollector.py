@@ -1,7 +1,10 @@
 """The garbage collector: deletes objects whose owners are gone, and runs cascading deletes.
 
-Ownership is recorded on the dependent (``metadata.ownerReferences``), never on the owner. So
-after any change the collector looks at the ownership graph:
+Ownership is recorded on the dependent (``metadata.ownerReferences``), never on the owner. The
+store indexes those references (dependents by owner uid), which is the collector's ownership
+graph. Every write marks the objects it may concern: the object itself, its owners (one being
+deleted in the foreground waits for it) and, once it is gone, its dependents. The collector
+then looks at just those objects:
 
 * **Background** (kubectl's default): the owner is removed at once; a dependent none of whose
   owners exist any more is deleted by the collector afterwards.
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from typing import Any
 
 from kubelab.cluster.api.errors import APIError
@@ -32,39 +34,60 @@ class GarbageCollector:
 
     def __init__(self, client: LocalClient) -> None:
         self.client = client
-        self._dirty = asyncio.Event()
-        client.api.write_hooks.append(lambda strategy, old, new: self._dirty.set())
+        self.store = client.api.store
+        #: uids of the objects to look at on the next pass.
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._resources: dict[str, Resource] = {}
+        client.api.write_hooks.append(self._on_write)
 
-    def _graph(self) -> tuple[dict[str, Node], dict[str, list[Node]]]:
-        """Every object by uid, and the dependents of every owner uid."""
-        by_uid: dict[str, Node] = {}
-        dependents: dict[str, list[Node]] = defaultdict(list)
-        seen_keys: set[str] = set()
-        for resource, strategy in self.client.resources():
-            key = self.client.api.storage_key(strategy)
-            if key in seen_keys or getattr(strategy, "storage_key", None):
+    def _on_write(
+        self, strategy: Any, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        for obj in (old, new):
+            if obj is not None:
+                self._mark(obj)
+        if new is None and old is not None:
+            for _, dependent in self.store.dependents(old["metadata"].get("uid", "")):
+                self._mark(dependent)
+        self._wake.set()
+
+    def _mark(self, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        self._dirty.add(meta.get("uid", ""))
+        self._dirty.update(o.get("uid", "") for o in meta.get("ownerReferences") or [])
+
+    def _node(self, key: str, obj: dict[str, Any]) -> Node | None:
+        """The object with the API resource it is served as (None for keys no resource
+        serves, such as a custom resource whose definition is gone)."""
+        if key not in self._resources:
+            for resource, strategy in self.client.resources():
+                if not getattr(strategy, "storage_key", None):
+                    self._resources.setdefault(self.client.api.storage_key(strategy), resource)
+        resource = self._resources.get(key)
+        return (resource, obj) if resource is not None else None
+
+    def _dependents(self, uid: str) -> list[Node]:
+        nodes = (self._node(key, obj) for key, obj in self.store.dependents(uid))
+        return [node for node in nodes if node is not None]
+
+    def collect(self, uids: set[str]) -> None:
+        """One pass over the given objects of the ownership graph."""
+        for uid in uids:
+            found = self.store.by_uid(uid) if uid else None
+            node = self._node(*found) if found else None
+            if node is None:
                 continue
-            seen_keys.add(key)
-            for obj in self.client.api.store.list(key):
-                meta = obj["metadata"]
-                by_uid[meta.get("uid", "")] = (resource, obj)
-                for owner in meta.get("ownerReferences") or []:
-                    dependents[owner.get("uid", "")].append((resource, obj))
-        return by_uid, dependents
-
-    def collect(self) -> None:
-        """One pass over the ownership graph."""
-        by_uid, dependents = self._graph()
-        for uid, (resource, obj) in by_uid.items():
+            resource, obj = node
             meta = obj["metadata"]
             finalizers = meta.get("finalizers") or []
             if meta.get("deletionTimestamp"):
                 if ORPHAN_FINALIZER in finalizers:
-                    self._orphan(uid, resource, obj, dependents.get(uid, []))
+                    self._orphan(uid, resource, obj, self._dependents(uid))
                 elif FOREGROUND_FINALIZER in finalizers:
-                    self._delete_foreground(resource, obj, dependents.get(uid, []))
+                    self._delete_foreground(resource, obj, self._dependents(uid))
             owners = meta.get("ownerReferences") or []
-            if owners and not any(o.get("uid") in by_uid for o in owners):
+            if owners and not any(self.store.by_uid(o.get("uid", "")) for o in owners):
                 self._delete(resource, obj, "Background")
 
     def _orphan(
@@ -116,12 +139,13 @@ class GarbageCollector:
         self._write(resource, current)
 
     def _write(self, resource: Resource, obj: dict[str, Any]) -> None:
+        """Write a change; a conflict or a vanished object needs no retry here, because the
+        write that caused it marked the objects concerned again."""
         try:
             self.client.update(resource, obj)
         except APIError as error:
             if error.code not in (404, 409):
                 log.warning("garbage collector: %s", error.message)
-            self._dirty.set()
 
     def _delete(self, resource: Resource, obj: dict[str, Any], policy: str) -> None:
         meta = obj["metadata"]
@@ -134,11 +158,17 @@ class GarbageCollector:
                 log.warning("garbage collector: %s", error.message)
 
     async def run(self) -> None:
+        keys = self.store.keys()
+        for key in keys:
+            for obj in self.store.list(key):
+                self._mark(obj)
+        self._wake.set()
         while True:
-            await self._dirty.wait()
-            self._dirty.clear()
+            await self._wake.wait()
+            self._wake.clear()
+            uids, self._dirty = self._dirty, set()
             try:
-                self.collect()
+                self.collect(uids)
             except Exception:  # noqa: BLE001 - keep collecting after one bad pass
                 log.exception("garbage collection pass failed")
             await asyncio.sleep(0.02)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubelab.cluster.api.errors import APIError
-from kubelab.cluster.client import LocalClient, Resource
+from kubelab.cluster.client import LocalClient, Resource, copy_object
 
 
 def controller_of(obj: dict[str, Any]) -> dict[str, Any] | None:
@@ -91,7 +91,9 @@ def _references(obj: dict[str, Any]) -> list[dict[str, Any]]:
 def _write_references(
     client: LocalClient, resource: Resource, obj: dict[str, Any], references: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
-    """Replace the owner references (guarded by resourceVersion); None if the object is gone."""
+    """Replace the owner references (guarded by resourceVersion) on a copy of ``obj``, which
+    may be a lister's shared object; None if the object is gone."""
+    obj = copy_object(obj)
     meta = obj["metadata"]
     if references:
         meta["ownerReferences"] = references

@@ -3,8 +3,8 @@
 kube-controller-manager runs the ReplicationController through the ReplicaSet code; here both
 controllers are this one class, and each kind only says how to read its selector. One pass:
 
-1. list the namespace's pods and **claim** the active ones the selector matches (adopting
-   orphans, releasing pods whose labels changed);
+1. list the namespace's pods (shared from the cache, see :mod:`.listers`) and **claim** the
+   active ones the selector matches (adopting orphans, releasing pods whose labels changed);
 2. compare their number with ``spec.replicas``: create the missing pods from the template, or
    delete the surplus, the least valuable first (see :func:`deletion_order`);
 3. write ``status``: how many pods exist, carry the template's labels, are ready, and have been
@@ -24,6 +24,7 @@ from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.selectors import Selector, selector_from_map
 from kubelab.cluster.client import PODS, Resource
 from kubelab.cluster.controllers.base import Controller, Key
+from kubelab.cluster.controllers.listers import list_shared
 from kubelab.cluster.controllers.ownership import claim, controller_of, is_controlled_by
 from kubelab.cluster.controllers.pods import (
     TERMINAL_PHASES,
@@ -95,7 +96,7 @@ class ReplicaManager(Controller):
         if owner is None:
             return None
         selector = self.selector(owner)
-        everything = self.client.list(PODS, namespace)
+        everything = list_shared(self.client, PODS, namespace)
         pods = claim(
             self.client,
             PODS,

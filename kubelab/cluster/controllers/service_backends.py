@@ -13,6 +13,7 @@ from typing import Any
 
 from kubelab.cluster.api.selectors import selector_from_map
 from kubelab.cluster.client import PODS, LocalClient
+from kubelab.cluster.controllers.listers import list_shared
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def service_backends(client: LocalClient, service: dict[str, Any]) -> list[Backe
     namespace = service["metadata"]["namespace"]
     publish_not_ready = bool(spec.get("publishNotReadyAddresses"))
     backends = []
-    for pod in client.list(PODS, namespace):
+    for pod in list_shared(client, PODS, namespace):
         status = pod.get("status", {})
         if not matcher.matches(pod["metadata"].get("labels")):
             continue
@@ -99,7 +100,7 @@ def services_selecting(client: LocalClient, pod: dict[str, Any]) -> list[tuple[s
     """(namespace, name) of every Service whose selector matches the pod's labels."""
     meta = pod["metadata"]
     keys = []
-    for service in client.list(("", "v1", "services"), meta["namespace"]):
+    for service in list_shared(client, ("", "v1", "services"), meta["namespace"]):
         selector = service.get("spec", {}).get("selector")
         if selector and selector_from_map(selector).matches(meta.get("labels")):
             keys.append((meta["namespace"], service["metadata"]["name"]))

@@ -59,7 +59,8 @@ class Kubelet:
         self.pull_backoff = Backoff()
         self.workers: dict[str, PodWorker] = {}
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        network_range = ipaddress.ip_network(pod_cidr(index))
+        node = client.get(NODES, "", self.node_name) or {}
+        network_range = ipaddress.ip_network(node.get("spec", {}).get("podCIDR") or pod_cidr(index))
         self._free_ips = [str(ip) for ip in list(network_range.hosts())[1:]]
         network.node_ips[self.node_name] = self.node_ip
 

@@ -47,8 +47,13 @@ def node_ip(index: int) -> str:
     return f"192.168.49.{index + 2}"
 
 
-def pod_cidr(index: int) -> str:
-    return f"10.244.{index}.0/24"
+def pod_cidr(index: int, max_pods: int = 110) -> str:
+    """The node's pod range: a /24, kube-controller-manager's default node mask size, or a
+    larger block when the node may run more pods than a /24 has addresses for."""
+    prefix = 24
+    while 2 ** (32 - prefix) - 3 < max_pods:
+        prefix -= 1
+    return f"10.244.{index * 2 ** (24 - prefix)}.0/{prefix}"
 
 
 def _condition(kind: str, status: str, reason: str, message: str, now: str) -> dict[str, str]:
@@ -98,6 +103,7 @@ def node_object(index: int, capacity: NodeCapacity, now: str) -> dict[str, Any]:
         labels["node-role.kubernetes.io/control-plane"] = ""
         labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
     machine_id = hashlib.sha256(name.encode()).hexdigest()[:32]
+    cidr = pod_cidr(index, int(capacity.pods))
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -109,7 +115,7 @@ def node_object(index: int, capacity: NodeCapacity, now: str) -> dict[str, Any]:
                 "volumes.kubernetes.io/controller-managed-attach-detach": "true",
             },
         },
-        "spec": {"podCIDR": pod_cidr(index), "podCIDRs": [pod_cidr(index)]},
+        "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
         "status": {
             "capacity": capacity.as_resources(),
             "allocatable": capacity.as_resources(),

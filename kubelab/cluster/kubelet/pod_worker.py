@@ -46,6 +46,8 @@ RETRY_SECONDS = 2.0
 DNS_SERVICE_IP = "10.96.0.10"
 #: How long (real seconds) to watch a new container before reporting it as running.
 QUICK_EXIT_SECONDS = 0.05
+#: How often a pull back-off looks whether the pod's spec now names another image.
+IMAGE_RECHECK_SECONDS = 1.0
 
 
 def _memory_limit(spec: dict[str, Any]) -> int | None:
@@ -279,6 +281,7 @@ class PodWorker:
         image = await self._pull(record, spec)
         if image is None:
             return None
+        spec = self._container_spec(record.name)  # the image may have been corrected meanwhile
         container = await self._create(record, spec, image)
         if container is None:
             return None
@@ -331,6 +334,7 @@ class PodWorker:
     async def _pull(self, record: ContainerRecord, spec: dict[str, Any]) -> Image | None:
         images = self.kubelet.images
         reference = spec.get("image", "")
+        record.image = reference
         problem = images.check_name(reference)
         if problem:
             record.state, record.reason, record.message = "waiting", "InvalidImageName", problem
@@ -357,7 +361,7 @@ class PodWorker:
             self.publish()
             await self.deleting.wait()
             return None
-        key = f"pull/{self.uid}/{record.name}"
+        key = f"pull/{self.uid}/{reference}"
         while True:
             self._event(record, "Normal", "Pulling", f'Pulling image "{reference}"')
             started = self.clock.now()
@@ -387,8 +391,9 @@ class PodWorker:
             self._event(record, "Warning", "Failed", "Error: ErrImagePull")
             self.publish()
             delay = self.kubelet.pull_backoff.next_delay(key, self.clock.now().timestamp())
-            if not await self._sleep(max(delay, 1.0)):
-                return None
+            waited = await self._pull_back_off(record, reference, max(delay, 1.0))
+            if waited != "elapsed":
+                return None if waited == "gone" else await self._pull_new_image(record)
             record.reason = "ImagePullBackOff"
             record.message = (
                 f'Back-off pulling image "{reference}": ErrImagePull: {result.rpc_message}'
@@ -397,8 +402,29 @@ class PodWorker:
             self._event(record, "Warning", "Failed", "Error: ImagePullBackOff")
             self.publish()
             backoff = self.kubelet.pull_backoff.current(key)
-            if not await self._sleep(backoff):
-                return None
+            waited = await self._pull_back_off(record, reference, backoff)
+            if waited != "elapsed":
+                return None if waited == "gone" else await self._pull_new_image(record)
+
+    async def _pull_back_off(self, record: ContainerRecord, reference: str, seconds: float) -> str:
+        """Wait before pulling again: "elapsed", "gone" (the pod is terminating) or "changed".
+
+        The kubelet keeps its pull back-off per image and syncs a pod as soon as it is updated,
+        so a learner who corrects a mistyped image (``kubectl set image``) sees the new one
+        pulled at once instead of after the old image's back-off.
+        """
+        remaining = max(seconds, 0.0)
+        while remaining > 0:
+            step = min(remaining, IMAGE_RECHECK_SECONDS)
+            if not await self._sleep(step):
+                return "gone"
+            remaining -= step
+            if self._container_spec(record.name).get("image", "") != reference:
+                return "changed"
+        return "elapsed"
+
+    async def _pull_new_image(self, record: ContainerRecord) -> Image | None:
+        return await self._pull(record, self._container_spec(record.name))
 
     async def _create(
         self, record: ContainerRecord, spec: dict[str, Any], image: Image

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from kubelab.cluster.clock import Clock
+from kubelab.cluster.runtime.console import Console
 from kubelab.cluster.runtime.filesystem import ContainerFilesystem, Mount
 from kubelab.cluster.runtime.images import Image
 from kubelab.cluster.runtime.logs import ContainerLog, LogStream
@@ -161,6 +162,7 @@ class Container:
             LogStream(self.logs, "stdout", clock),
             LogStream(self.logs, "stderr", clock),
         )
+        self.console = Console(spec, *self._streams, interrupt=self._interrupt_main)
         self.started_at: datetime | None = None
         self.finished_at: datetime | None = None
         self._init: Process | None = None
@@ -187,8 +189,8 @@ class Container:
             self.fs.write(DEFAULT_TERMINATION_MESSAGE_PATH, "")
         try:
             self._init = self.sandbox.spawn(
-                self.argv, env=dict(self.env), cwd=self.working_dir, stdin=EmptyInput(),
-                stdout=self._streams[0], stderr=self._streams[1],
+                self.argv, env=dict(self.env), cwd=self.working_dir, stdin=self.console.stdin,
+                stdout=self.console.stdout, stderr=self.console.stderr, tty=self.console.tty,
             )  # fmt: skip
         except ExecError as problem:
             self._fail_start(problem.runc_message)
@@ -262,6 +264,26 @@ class Container:
     def kill(self) -> None:
         """SIGKILL every process at once (a zero grace period, or the OOM killer)."""
         self.sandbox.kill_all(SIGKILL)
+
+    # -- attach ------------------------------------------------------------------------------
+
+    async def attach(
+        self,
+        *,
+        stdin: AsyncIterator[str] | None,
+        on_stdout: Callable[[str], Awaitable[None]],
+        on_stderr: Callable[[str], Awaitable[None]],
+    ) -> None:
+        """Connect to the main process' streams (``kubectl attach``) until it exits, or until
+        the client's input ends (see :mod:`~kubelab.cluster.runtime.console`)."""
+        if not self.running:
+            raise ExecFailed(f'container "{self.name}" is not running')
+        await self.console.attach(self.wait(), stdin, on_stdout, on_stderr)
+
+    def _interrupt_main(self) -> None:
+        """Ctrl-C typed on the container's own terminal."""
+        if self._init is not None:
+            self._interrupt(self._init)
 
     # -- resources ---------------------------------------------------------------------------
 

@@ -84,6 +84,9 @@ class LogStream:
         self._partial = ""
 
     async def write(self, text: str) -> None:
+        if not text.isascii():
+            # Bytes that are not UTF-8 are stored as U+FFFD, as a log reader shows them.
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         *lines, self._partial = (self._partial + text).split("\n")
         now = self._clock.now()
         for line in lines:

@@ -4,14 +4,34 @@ A real process reads and writes file descriptors; here a program gets an ``Input
 ``Output`` objects to write. A ``Pipe`` connects a writer to a reader (the ``|`` of a shell):
 closing the write end is how the reader learns about end-of-file, and writing into a pipe whose
 reader has gone away raises ``BrokenPipeError``, which is what kills ``yes | head -1``'s ``yes``.
+
+The text is binary-safe: bytes that are not UTF-8 travel as the lone surrogates of Python's
+``surrogateescape`` error handler (PEP 383), so ``from_bytes`` and ``to_bytes`` give back exactly
+the bytes that went in. That is how a tar archive crosses ``kubectl cp``'s exec streams intact.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+
+def from_bytes(data: bytes) -> str:
+    """Bytes as stream text; every byte survives the round trip through ``to_bytes``."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def to_bytes(text: str) -> bytes:
+    """Stream text as the bytes it stands for."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def byte_decoder() -> codecs.IncrementalDecoder:
+    """Decodes a byte stream piece by piece without losing a character split between pieces."""
+    return codecs.getincrementaldecoder("utf-8")("surrogateescape")
 
 
 class Output(Protocol):
@@ -70,6 +90,11 @@ class Pipe:
     def close(self) -> None:
         self._read_closed = True
         self._chunks.clear()
+
+    @property
+    def write_closed(self) -> bool:
+        """Whether the writer has closed its end (nothing more will arrive)."""
+        return self._write_closed
 
     @property
     def at_eof(self) -> bool:

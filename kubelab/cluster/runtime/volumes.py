@@ -38,7 +38,8 @@ def fs_error(code: int, path: str) -> OSError:
 
 
 def as_bytes(data: bytes | str) -> bytes:
-    return data.encode() if isinstance(data, str) else data
+    """Text as the bytes it stands for (stream text may carry bytes that are not UTF-8)."""
+    return data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
 
 
 @dataclass(frozen=True)

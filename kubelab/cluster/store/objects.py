@@ -9,6 +9,9 @@ machine lost power; see docs/fidelity.md.) Reads are served from an in-memory co
 kube-apiserver's watch cache, and a bounded history of recent changes lets watchers resume from
 a resourceVersion; asking for one older than the history gives "too old resource version", as a
 compacted etcd would.
+
+Alongside the objects the store keeps indexes (see :mod:`~kubelab.cluster.store.indexes`): by
+namespace, by uid, by owner uid, and any a component registers, such as pods by node name.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kubelab.cluster.store.indexes import Identity, Index, IndexFunction, own_uid, owner_uids
 
 #: How many recent changes a watch can resume from (etcd compaction keeps a window, too).
 HISTORY_SIZE = 20_000
@@ -95,10 +100,15 @@ class ObjectStore:
         row = self._db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
         self._revision = row[0] if row else 1
         self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        #: The same objects by key, then namespace, then name: a namespace lists in one step.
+        self._namespaces: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+        self._uids = Index(own_uid)
+        self._owners = Index(owner_uids)
+        self._indexes: dict[tuple[str, str], Index] = {}
         for key, namespace, name, body in self._db.execute(
             "SELECT key, namespace, name, body FROM objects"
         ):
-            self._objects.setdefault(key, {})[(namespace, name)] = json.loads(body)
+            self._place(key, namespace, name, json.loads(body))
         self._history: deque[Change] = deque(maxlen=HISTORY_SIZE)
         self._startup_revision = self._revision
         self._compacted = 0
@@ -116,16 +126,64 @@ class ObjectStore:
         return self._objects.get(key, {}).get((namespace, name))
 
     def list(self, key: str, namespace: str | None = None) -> list[dict[str, Any]]:
-        """Objects under a key (optionally one namespace), ordered by namespace then name."""
+        """Objects under a key (optionally one namespace), ordered by namespace then name.
+        Shared, like :meth:`get`."""
+        if namespace is not None:
+            names = self._namespaces.get(key, {}).get(namespace, {})
+            return [names[name] for name in sorted(names)]
         bucket = self._objects.get(key, {})
-        items = ((k, v) for k, v in bucket.items() if namespace is None or k[0] == namespace)
-        return [v for _, v in sorted(items, key=lambda kv: kv[0])]
+        return [bucket[identity] for identity in sorted(bucket)]
 
     def keys(self) -> Iterator[str]:
         return iter(list(self._objects))
 
     def namespace_is_empty(self, namespace: str) -> bool:
-        return not any(ns == namespace for bucket in self._objects.values() for ns, _ in bucket)
+        return not any(namespace in spaces for spaces in self._namespaces.values())
+
+    def by_uid(self, uid: str) -> tuple[str, dict[str, Any]] | None:
+        """The key and object with this uid, if it exists."""
+        for (key, _, _), obj in self._uids.items(uid):
+            return key, obj
+        return None
+
+    def dependents(self, uid: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every object (with its key) that names ``uid`` among its ``ownerReferences``."""
+        return [(key, obj) for (key, _, _), obj in self._owners.items(uid)]
+
+    def add_index(self, key: str, name: str, function: IndexFunction) -> Index:
+        """Index the objects under ``key`` by the values ``function`` yields; registering the
+        same name again returns the existing index."""
+        index = self._indexes.get((key, name))
+        if index is None:
+            index = self._indexes[(key, name)] = Index(function)
+            for (namespace, object_name), obj in self._objects.get(key, {}).items():
+                index.replace((key, namespace, object_name), None, obj)
+        return index
+
+    def _place(
+        self, key: str, namespace: str, name: str, obj: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """Store (or, with None, drop) one object and update every index; returns the
+        object it replaces."""
+        bucket = self._objects.setdefault(key, {})
+        previous = bucket.get((namespace, name))
+        spaces = self._namespaces.setdefault(key, {})
+        if obj is None:
+            bucket.pop((namespace, name), None)
+            names = spaces.get(namespace, {})
+            names.pop(name, None)
+            if not names:
+                spaces.pop(namespace, None)
+        else:
+            bucket[(namespace, name)] = obj
+            spaces.setdefault(namespace, {})[name] = obj
+        identity: Identity = (key, namespace, name)
+        self._uids.replace(identity, previous, obj)
+        self._owners.replace(identity, previous, obj)
+        for (index_key, _), index in self._indexes.items():
+            if index_key == key:
+                index.replace(identity, previous, obj)
+        return previous
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -152,7 +210,10 @@ class ObjectStore:
             raise KeyMissing(name)
         if expected_version is not None and _version(current) != expected_version:
             raise VersionConflict(name)
-        return self._commit("DELETED", key, namespace, name, dict(current))
+        # The deletion gets its own metadata: the stored object is also the last change's
+        # object, which a watcher may not have sent yet, with its own resourceVersion.
+        deleted = {**current, "metadata": dict(current["metadata"])}
+        return self._commit("DELETED", key, namespace, name, deleted)
 
     def _commit(
         self, change_type: str, key: str, namespace: str, name: str, obj: dict[str, Any]
@@ -173,12 +234,7 @@ class ObjectStore:
                 )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (revision,))
         self._revision = revision
-        bucket = self._objects.setdefault(key, {})
-        previous = bucket.get((namespace, name))
-        if change_type == "DELETED":
-            bucket.pop((namespace, name), None)
-        else:
-            bucket[(namespace, name)] = obj
+        previous = self._place(key, namespace, name, None if change_type == "DELETED" else obj)
         change = Change(change_type, key, namespace, name, obj, revision, previous)
         self._history.append(change)
         for watcher in list(self._watchers):

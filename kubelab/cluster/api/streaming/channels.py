@@ -23,6 +23,8 @@ from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
+from kubelab.cluster.runtime.streams import byte_decoder, to_bytes
+
 V5 = "v5.channel.k8s.io"
 V4 = "v4.channel.k8s.io"
 REMOTE_COMMAND_PROTOCOLS = (V5, V4)
@@ -63,9 +65,7 @@ class ChannelSocket:
 
     socket: web.WebSocketResponse
     stdin: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
-    _decoder: codecs.IncrementalDecoder = field(
-        default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
-    )
+    _decoder: codecs.IncrementalDecoder = field(default_factory=byte_decoder)
     _stdin_closed: bool = False
 
     @property
@@ -80,7 +80,7 @@ class ChannelSocket:
             await self.socket.send_bytes(bytes([channel]) + data)
 
     async def send_text(self, channel: int, text: str) -> None:
-        await self.send(channel, text.encode())
+        await self.send(channel, to_bytes(text))
 
     async def write_stdout(self, text: str) -> None:
         await self.send_text(STDOUT, text)

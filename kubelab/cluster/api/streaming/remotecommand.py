@@ -259,23 +259,27 @@ async def handle_exec(request: web.Request, api: ObjectAPI, target: Target) -> w
 
 
 async def _attach_session(io: CommandIO, options: StreamOptions, container: Container) -> Outcome:
-    """Relay what the container's main process writes from now on, until it exits.
+    """Connect the client to the container's main process until it exits.
 
     Like a real attach, output written before the client arrived is not replayed (kubectl
-    fetches it from the log first). Input is accepted but reaches nobody: the main process of
-    a simulated container reads from an empty standard input.
+    fetches it from the log first). What the client types reaches the main process when the
+    container spec has ``stdin: true``; the runtime's console decides the rest.
     """
-    log = container.logs
-    skip = len(log.entries)
-    async for entry in log.follow():
-        if skip:
-            skip -= 1
-        elif options.tty:
-            await io.write_stdout(entry.line + "\r\n")
-        elif entry.stream == "stdout" and options.stdout:
-            await io.write_stdout(entry.line + "\n")
-        elif entry.stream == "stderr" and options.stderr:
-            await io.write_stderr(entry.line + "\n")
+
+    async def stdout(text: str) -> None:
+        if options.stdout:
+            await io.write_stdout(text)
+
+    async def stderr(text: str) -> None:
+        if options.stderr:
+            await io.write_stderr(text)
+
+    try:
+        await container.attach(
+            stdin=io.stdin_text() if options.stdin else None, on_stdout=stdout, on_stderr=stderr
+        )
+    except ExecFailed as problem:
+        return Outcome(failure=str(problem))
     return Outcome()
 
 

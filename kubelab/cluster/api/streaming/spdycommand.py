@@ -11,13 +11,13 @@ on the error stream and closes every stream.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from kubelab.cluster.api.streaming.channels import V4, V5
 from kubelab.cluster.api.streaming.spdysession import SpdyStream
+from kubelab.cluster.runtime.streams import byte_decoder, to_bytes
 
 #: Remote command protocols offered over SPDY; both behave alike here.
 PROTOCOLS = (V5, V4)
@@ -65,7 +65,7 @@ class SpdyCommandStreams:
     async def _write(self, kind: str, text: str) -> None:
         stream = self.streams.get(kind)
         if stream is not None:
-            await stream.write(text.encode())
+            await stream.write(to_bytes(text))
 
     async def write_stdout(self, text: str) -> None:
         await self._write("stdout", text)
@@ -77,7 +77,7 @@ class SpdyCommandStreams:
         stream = self.streams.get("stdin")
         if stream is None:
             return
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        decoder = byte_decoder()
         while data := await stream.read():
             if text := decoder.decode(data):
                 yield text

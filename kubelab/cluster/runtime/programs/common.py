@@ -11,6 +11,7 @@ import getopt
 
 from kubelab.cluster.runtime.filesystem import normalize
 from kubelab.cluster.runtime.process import Process
+from kubelab.cluster.runtime.streams import from_bytes
 
 
 def busybox_style(process: Process) -> bool:
@@ -57,10 +58,13 @@ async def cannot_open(process: Process, name: str, problem: OSError) -> None:
 
 
 async def read_input(process: Process, name: str) -> str:
-    """The whole of file ``name``, or of standard input for ``-``; raises ``OSError``."""
+    """The whole of file ``name``, or of standard input for ``-``; raises ``OSError``.
+
+    Bytes that are not UTF-8 are kept (as stream text), so ``cat`` copies any file exactly.
+    """
     if name == "-":
         return await process.stdin.read()
-    return process.sandbox.fs.read_text(path_of(process, name))
+    return from_bytes(process.sandbox.fs.read_bytes(path_of(process, name)))
 
 
 def human_size(value: float) -> str:

@@ -1,25 +1,24 @@
-"""``kubelab/demo-app``: the course's demo web application, built to show pod behaviour.
+"""``kubelab/demo-app``: the course's demo web application, hosted in a simulated container.
 
-HTTP on port 8080 (``PORT``):
+The application is real Python: ``kubelab/course/apps/demo-app/app.py``, the same file a real
+``docker build`` puts into a real image. Its ``DemoApp`` class decides every answer; this module
+is only its host inside the teaching cluster, as ``http.server`` is its host in a real container:
+it listens on the pod's port, keeps the simulated clock, turns held memory into the container's
+memory use, and carries out exits and hangs.
 
-* ``/`` – a page naming the pod (its hostname) and the version; 2.0 looks different.
-* ``/version`` – the version; ``/env`` – the environment; ``/config`` – the files under
-  ``/config`` (mount a ConfigMap there).
-* ``/health?code=N`` – answers with status N (default 200): for liveness probes.
-* ``/ready`` – 200 when ready, else 503; ``/ready?set=false`` and ``/ready?set=true`` switch it.
-* ``/crash`` – the process exits with code 1; ``/hang`` – from now on no request is answered.
-* ``/alloc?mb=N`` – allocate N more MiB; past the memory limit the container is OOMKilled.
-
-Environment variables make the same things happen without a click: ``STARTUP_SECONDS`` (wait
-before listening), ``READY_AFTER_SECONDS``, ``FAIL_HEALTH_AFTER_SECONDS``, ``CRASH_AFTER_SECONDS``,
-and ``MESSAGE`` (shown on the page). SIGTERM makes it log and exit 0 at once.
+Two ways lead here: the built-in ``kubelab/demo-app`` images (their ``/app/demo-app`` marker runs
+``main``, which loads the course's copy of ``app.py``), and an image built from the demo app's
+Dockerfile, where ``python app.py`` loads the ``app.py`` inside that image (``serve_script``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-import posixpath
+import ast
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from kubelab.cluster.runtime.network import HttpListener, HttpRequest, HttpResponse
 from kubelab.cluster.runtime.process import SIGTERM, Process
@@ -27,156 +26,154 @@ from kubelab.cluster.runtime.programs.serving import count_request, http_date
 
 MIB = 1024 * 1024
 BASE_MEMORY = 12 * MIB
-CONFIG_DIR = "/config"
-COLORS = {"1.0": "#1f6feb", "2.0": "#2da44e"}
+APP_SOURCE = Path(__file__).resolve().parents[3] / "course" / "apps" / "demo-app" / "app.py"
+#: What a script must define for ``python SCRIPT`` to run it as the demo app.
+APP_CLASS = "DemoApp"
+
+_course_module: ModuleType | None = None
 
 
-class DemoApp:
-    def __init__(self, process: Process, version: str) -> None:
+def course_app() -> ModuleType:
+    """The course's ``app.py``, loaded once."""
+    global _course_module
+    if _course_module is None:
+        spec = importlib.util.spec_from_file_location("kubelab_demo_app", APP_SOURCE)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _course_module = module
+    return _course_module
+
+
+def _only_definitions(tree: ast.Module) -> bool:
+    """True when running the module's top level only imports and defines things.
+
+    Loading a script must not run its server (or anything else) inside the cluster process; the
+    ``if __name__ == "__main__":`` block is skipped because the module gets another name.
+    """
+    allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+               ast.Assign, ast.AnnAssign, ast.If)  # fmt: skip
+    for statement in tree.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # a docstring
+        if not isinstance(statement, allowed):
+            return False
+        if isinstance(statement, ast.If) and "__main__" not in ast.unparse(statement.test):
+            return False
+    return True
+
+
+def load_script(source: str, filename: str) -> ModuleType | None:
+    """The script as a module if it is a demo app (defines ``DemoApp``), else None."""
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError:
+        return None
+    defines_app = any(
+        isinstance(node, ast.ClassDef) and node.name == APP_CLASS for node in tree.body
+    )
+    if not defines_app or not _only_definitions(tree):
+        return None
+    module = ModuleType("kubelab_container_app")
+    module.__file__ = filename
+    exec(compile(tree, filename, "exec"), module.__dict__)  # noqa: S102 - the image's own code
+    return module
+
+
+class ContainerFiles:
+    """The container's filesystem, seen through the app's ``Files`` protocol."""
+
+    def __init__(self, process: Process) -> None:
+        self._fs = process.sandbox.fs
+
+    def is_dir(self, path: str) -> bool:
+        return self._fs.is_dir(path)
+
+    def list(self, path: str) -> list[str]:
+        return self._fs.list(path)
+
+    def read_text(self, path: str) -> str:
+        return self._fs.read_text(path)
+
+
+class Host:
+    """Serves one ``DemoApp`` in a process: requests, logs, memory, exits and hangs."""
+
+    def __init__(self, process: Process, module: ModuleType) -> None:
         self.process = process
-        self.version = version
+        self.module = module
         self.clock = process.sandbox.clock
-        self.started = self.clock.now()
-        self.ready_switch: bool | None = None
-        self.hung = False
-        self.allocated_mb = 0
-
-    def _setting(self, name: str) -> float | None:
-        value = self.process.env.get(name, "")
-        try:
-            return float(value) if value else None
-        except ValueError:
-            return None
-
-    def _elapsed(self) -> float:
-        return (self.clock.now() - self.started).total_seconds()
+        started = self.clock.now()
+        self.app: Any = module.DemoApp(
+            dict(process.env), process.sandbox.hostname, ContainerFiles(process),
+            lambda: (self.clock.now() - started).total_seconds(),
+        )  # fmt: skip
 
     async def log(self, message: str) -> None:
-        stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        await self.process.write_out(f"{stamp} {message}\n")
+        await self.process.write_out(self.module.log_line(message, self.clock.now()))
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         count_request(self.process)
-        if self.hung:
+        reply = self.app.handle(request.method, request.target)
+        if reply.action == "hang":
             await self.process.sandbox.idle()
-        status, body, content_type = await self._route(request)
-        await self.log(f"{request.method} {request.target} {status} ({request.client})")
+        for note in reply.notes:
+            await self.log(note)
+        self.process.memory_bytes = BASE_MEMORY + self.app.allocated_mb * MIB
+        if not self.process.running:
+            raise ConnectionResetError("the process was killed")
+        if reply.action == "exit":
+            asyncio.get_running_loop().call_soon(self.process.exit_soon, 1)
+        await self.log(self.app.access(request.method, request.target, reply.status,
+                                       request.client))  # fmt: skip
         headers = {
-            "Content-Type": content_type,
+            "Content-Type": reply.content_type,
             "Date": http_date(self.clock.now()),
             "X-Served-By": self.process.sandbox.hostname,
         }
-        return HttpResponse(status, headers, body.encode())
+        return HttpResponse(reply.status, headers, reply.body.encode())
 
-    async def _route(self, request: HttpRequest) -> tuple[int, str, str]:
-        path, query = request.path.rstrip("/") or "/", request.query
-        text = "text/plain; charset=utf-8"
-        if path == "/":
-            return 200, self._page(), "text/html; charset=utf-8"
-        if path == "/version":
-            return 200, self.version + "\n", text
-        if path in ("/health", "/healthz"):
-            limit = self._setting("FAIL_HEALTH_AFTER_SECONDS")
-            if limit is not None and self._elapsed() >= limit:
-                return 500, "unhealthy\n", text
-            code = int(query.get("code", "200")) if query.get("code", "").isdigit() else 200
-            return code, "ok\n" if code < 400 else f"status {code}\n", text
-        if path == "/ready":
-            if "set" in query:
-                self.ready_switch = query["set"].lower() in ("true", "1", "yes", "on")
-            ready = self._is_ready()
-            return (200, "ready\n", text) if ready else (503, "not ready\n", text)
-        if path == "/crash":
-            await self.log("crash requested: exiting with code 1")
-            asyncio.get_running_loop().call_soon(self.process.exit_soon, 1)
-            return 500, "crashing\n", text
-        if path == "/hang":
-            self.hung = True
-            await self.log("hang requested: no more requests will be answered")
-            return 200, "hanging from now on\n", text
-        if path == "/alloc":
-            megabytes = int(query.get("mb", "0")) if query.get("mb", "").isdigit() else 0
-            self.allocated_mb += megabytes
-            self.process.memory_bytes = BASE_MEMORY + self.allocated_mb * MIB
-            if not self.process.running:
-                raise ConnectionResetError("the process was killed")
-            return 200, f"allocated {megabytes} MiB, {self.allocated_mb} MiB in total\n", text
-        if path == "/env":
-            lines = sorted(f"{key}={value}" for key, value in self.process.env.items())
-            return 200, "\n".join(lines) + "\n", text
-        if path == "/config":
-            return 200, self._config(), text
-        return 404, "not found\n", text
-
-    def _is_ready(self) -> bool:
-        if self.ready_switch is not None:
-            return self.ready_switch
-        delay = self._setting("READY_AFTER_SECONDS")
-        return delay is None or self._elapsed() >= delay
-
-    def _config(self) -> str:
-        fs = self.process.sandbox.fs
-        if not fs.is_dir(CONFIG_DIR):
-            return f"{CONFIG_DIR} does not exist\n"
-        parts = []
-        pending = [CONFIG_DIR]
-        while pending:
-            directory = pending.pop(0)
-            for name in fs.list(directory):
-                path = posixpath.join(directory, name)
-                if name.startswith(".."):
-                    continue
-                if fs.is_dir(path):
-                    pending.append(path)
-                else:
-                    parts.append(f"== {path} ==\n{fs.read_text(path)}")
-        return "\n".join(parts) if parts else f"no files in {CONFIG_DIR}\n"
-
-    def _page(self) -> str:
-        color = COLORS.get(self.version, "#6e7781")
-        message = html.escape(self.process.env.get("MESSAGE", "Hello from kubelab!"))
-        host = html.escape(self.process.sandbox.hostname)
-        return (
-            "<!DOCTYPE html>\n<html>\n<head><title>kubelab demo-app "
-            f"{self.version}</title></head>\n"
-            f'<body style="font-family: sans-serif; border-top: 12px solid {color}">\n'
-            f"<h1>kubelab demo-app v{self.version}</h1>\n<p>{message}</p>\n"
-            f"<p>Served by pod <b>{host}</b></p>\n</body>\n</html>\n"
-        )
+    def setting(self, name: str) -> float | None:
+        return self.module.setting(self.app.env, name)
 
 
-async def main(process: Process) -> int:
-    version = process.flavor or "1.0"
-    app = DemoApp(process, version.removesuffix("-broken"))
+async def serve(process: Process, module: ModuleType, *, broken: bool = False) -> int:
+    """Run the app as PID 1 would: start, listen, and stop on SIGTERM or a planned crash."""
+    host = Host(process, module)
     process.memory_bytes = BASE_MEMORY
     process.cpu_millicores = 1
     stopping = asyncio.Event()
     process.on_signal(SIGTERM, lambda _: stopping.set())
-    await app.log(f"demo-app {app.version} starting")
-    if version.endswith("-broken"):
-        await app.clock.sleep(1)
-        await app.log("FATAL: cannot read settings: /config/settings.yaml: no such file")
+    await host.log(f"demo-app {host.app.version} starting")
+    if broken:
+        await host.clock.sleep(1)
+        await host.log("FATAL: cannot read settings: /config/settings.yaml: no such file")
         return 1
-    if (delay := app._setting("STARTUP_SECONDS")) is not None:
-        await app.clock.sleep(delay)
-    port = int(process.env.get("PORT", "8080"))
+    if (delay := host.setting("STARTUP_SECONDS")) is not None:
+        await host.clock.sleep(delay)
+    port = host.app.port
     try:
-        process.sandbox.netns.bind(port, HttpListener(app.handle), process)
+        process.sandbox.netns.bind(port, HttpListener(host.handle), process)
     except OSError:
-        await app.log(f"FATAL: listen tcp :{port}: bind: address already in use")
+        await host.log(f"FATAL: listen tcp :{port}: bind: address already in use")
         return 1
-    await app.log(f"listening on :{port} (pod {process.sandbox.hostname})")
-    crash_after = app._setting("CRASH_AFTER_SECONDS")
+    await host.log(f"listening on :{port} (pod {process.sandbox.hostname})")
+    crash_after = host.setting("CRASH_AFTER_SECONDS")
     waiting = asyncio.ensure_future(stopping.wait())
     try:
         if crash_after is not None:
-            seconds = max(crash_after - app._elapsed(), 0) / app.clock.time_scale
+            seconds = max(crash_after - host.app.elapsed(), 0) / host.clock.time_scale
             await asyncio.wait({waiting}, timeout=seconds)
             if not waiting.done():
-                await app.log(f"CRASH_AFTER_SECONDS={crash_after:g} reached: exiting with code 1")
+                await host.log(f"CRASH_AFTER_SECONDS={crash_after:g} reached: exiting with code 1")
                 return 1
         await waiting
     finally:
         waiting.cancel()
-    await app.log("received SIGTERM, shutting down")
+    await host.log("received SIGTERM, shutting down")
     return 0
+
+
+async def main(process: Process) -> int:
+    """The built-in images' program; its flavour is the release (``2.0-broken`` fails)."""
+    return await serve(process, course_app(), broken=process.flavor.endswith("-broken"))

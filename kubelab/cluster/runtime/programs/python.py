@@ -1,8 +1,10 @@
 """``python``: just the parts containers use without a real interpreter.
 
 Supported: ``python --version``, ``python -m http.server [PORT]`` (serves the current
-directory) and ``python -c "print(...)"`` with literal arguments. Anything else stops with a
-clear message, because arbitrary Python cannot run in a simulated container.
+directory), ``python -c "print(...)"`` with literal arguments, and ``python app.py`` where
+``app.py`` is the course's demo app (its own code then serves requests, see ``demo_app``).
+Anything else stops with a clear message, because arbitrary Python cannot run in a simulated
+container.
 
 One real behaviour is kept on purpose: when stdout is not a terminal Python buffers it, so
 ``print`` output appears in ``kubectl logs`` only when the buffer fills or the program exits —
@@ -15,10 +17,12 @@ from __future__ import annotations
 import ast
 import html
 import posixpath
+from types import ModuleType
 
 from kubelab.cluster.runtime.filesystem import ContainerFilesystem
 from kubelab.cluster.runtime.network import HttpListener, HttpRequest, HttpResponse
 from kubelab.cluster.runtime.process import Process
+from kubelab.cluster.runtime.programs import demo_app
 from kubelab.cluster.runtime.programs.serving import (
     count_request,
     file_response,
@@ -85,6 +89,10 @@ async def main(process: Process) -> int:
         if arguments[:2] == ["-m", "http.server"]:
             port = int(arguments[2]) if len(arguments) > 2 and arguments[2].isdigit() else 8000
             return await _http_server(process, port, stdout, unbuffered)
+        if arguments and not arguments[0].startswith("-"):
+            app = _demo_app_script(process, arguments[0])
+            if app is not None:
+                return await demo_app.serve(process, app)
         if arguments[:1] == ["-c"] and len(arguments) > 1:
             calls = _print_arguments(arguments[1])
             if calls is not None:
@@ -97,6 +105,16 @@ async def main(process: Process) -> int:
         return 1
     finally:
         await stdout.flush()
+
+
+def _demo_app_script(process: Process, name: str) -> ModuleType | None:
+    """The script ``name`` as a module when it is the course's demo app, else None."""
+    path = posixpath.join(process.cwd, name)
+    try:
+        source = process.sandbox.fs.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return demo_app.load_script(source, path)
 
 
 def _listing(fs: ContainerFilesystem, directory: str, url_path: str) -> bytes:

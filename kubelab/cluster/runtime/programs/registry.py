@@ -29,6 +29,7 @@ PROGRAMS = {
                                                     "date", "hostname", "whoami", "id", "pwd",
                                                     "kill", "ps", "free", "uname", "test")},
     **{name: f"programs.nettools:{name}" for name in ("wget", "curl", "nslookup")},
+    "tar": "programs.archive:tar",
     "hello": "programs.hello:main",
     "pause": "programs.pause:main",
     "nginx": "programs.nginx:main",

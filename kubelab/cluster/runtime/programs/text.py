@@ -12,6 +12,7 @@ from kubelab.cluster.runtime.programs.common import (
     path_of,
     read_input,
 )
+from kubelab.cluster.runtime.streams import to_bytes
 
 ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 TAIL_POLL_SECONDS = 0.5
@@ -291,7 +292,7 @@ async def wc(process: Process) -> int:
             await process.write_err(f"wc: {name}: {problem.strerror}\n")
             status = 1
             continue
-        counts = {"-l": text.count("\n"), "-w": len(text.split()), "-c": len(text.encode())}
+        counts = {"-l": text.count("\n"), "-w": len(text.split()), "-c": len(to_bytes(text))}
         values = [counts[flag] for flag in wanted]
         line = " ".join(f"{value:7}" for value in values) if len(values) > 1 else str(values[0])
         await process.write_out(line + ("" if name == "-" else f" {name}") + "\n")

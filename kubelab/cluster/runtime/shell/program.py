@@ -1,5 +1,8 @@
 """``sh``, ``bash``, ``ash``, ``dash`` as programs: ``sh -c '...'``, ``sh script.sh``, or a prompt.
 
+Without a script and without a terminal the commands come from standard input, and each one
+runs as soon as its line has arrived: ``kubectl attach -i`` to ``sh`` works line by line.
+
 With a terminal (``kubectl exec -it pod -- sh``) the shell is interactive: it prints a prompt
 (``/ # `` on busybox and alpine, ``# `` for dash, ``root@pod:/# `` for bash), reads one line at a
 time, asks for more with ``> `` while a command is incomplete, and survives Ctrl-C.
@@ -57,9 +60,9 @@ async def main(process: Process) -> int:
     try:
         if shell.mode == "interactive":
             code = await interact(shell)
+        elif text is None:  # commands come from standard input, e.g. a pipe
+            code = await run_input(shell)
         else:
-            if text is None:  # commands come from standard input, e.g. a pipe
-                text = await process.stdin.read()
             code = await shell.run_source(text)
     except ProgramExit as exit_request:
         code = exit_request.code
@@ -72,6 +75,28 @@ def _cannot_open_script(dialect: Dialect, name: str, path: str, problem: OSError
     if dialect.name == "dash":
         return f"{name}: 0: cannot open {path}: No such file\n"
     return f"{name}: can't open '{path}': {problem.strerror}\n"
+
+
+async def run_input(shell: Shell) -> int:
+    """Run commands from standard input as their lines arrive (``kubectl attach -i``, a pipe).
+
+    Each complete command runs before the next line is read, so a shell fed by a person (or by
+    ``read`` in the same script) behaves as it does on Linux, without prompts or echo.
+    """
+    pending = ""
+    while line := await shell.process.stdin.readline():
+        pending += line
+        try:
+            tree = parse(pending)
+        except IncompleteInput:
+            continue
+        except ShellSyntaxError:
+            return await shell.run_source(pending)
+        pending = ""
+        await shell.run_tree(tree)
+    if pending.strip():
+        return await shell.run_source(pending)
+    return shell.status
 
 
 async def interact(shell: Shell) -> int:
