@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +30,11 @@ SETUP_STAMP = VENV / ".kubelab-setup"
 SETUP_INPUTS = (ROOT / "pyproject.toml", ROOT / "kubelab" / "tools.py")
 NOTEBOOKS = ROOT / "notebooks"
 MINIMUM_PYTHON = (3, 11)
+#: Debian's Chromium, which the browser tests drive.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
+#: The course's table of contents, where JupyterLab opens.
+START_PAGE = "00-start-here.ipynb"
 TEACHING_CLUSTER_CONTEXT = "kubelab"
 
 PYTEST_NO_TESTS_COLLECTED = 5
@@ -107,8 +113,35 @@ def install_helm() -> None:
         raise SetupError("helm could not be installed (see above)")
 
 
+def install_browser() -> None:
+    """Make sure Debian's Chromium is there for the browser tests, installing it when we can.
+
+    The browser tests drive /usr/bin/chromium through Playwright (no browser download of
+    Playwright's own). Where it cannot be installed (not root, no apt-get, no network) the
+    set-up goes on and the browser tests are skipped with this same explanation.
+    """
+    if CHROMIUM.is_file():
+        return
+    apt_get = shutil.which("apt-get")
+    if apt_get is None or os.geteuid() != 0:
+        say(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get);")
+        say(f"the browser tests will be skipped. Install it with: {CHROMIUM_INSTALL}")
+        return
+    say(f"installing Debian's chromium for the browser tests: {CHROMIUM_INSTALL}")
+    environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    quiet = {"stdout": subprocess.DEVNULL, "env": environment, "check": False}
+    updated = subprocess.run([apt_get, "update", "-qq"], **quiet).returncode == 0
+    installed = updated and (
+        subprocess.run([apt_get, "install", "-y", "-qq", "chromium"], **quiet).returncode == 0
+    )
+    if not installed or not CHROMIUM.is_file():
+        say("chromium could not be installed (see apt-get's messages above);")
+        say("the browser tests will be skipped.")
+
+
 def setup() -> None:
     """Create and fill .venv, or do nothing quickly when it is already up to date."""
+    install_browser()
     if is_set_up():
         say("environment is up to date (.venv)")
         return
@@ -180,6 +213,8 @@ def lab(jupyter_args: list[str]) -> int:
         jupyter_args = [*jupyter_args, "--no-browser"]
     if os.geteuid() == 0 and "--allow-root" not in jupyter_args:
         jupyter_args = [*jupyter_args, "--allow-root"]
+    if (NOTEBOOKS / START_PAGE).is_file() and not any("default_url" in a for a in jupyter_args):
+        jupyter_args = [*jupyter_args, f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
     command = [str(VENV_BIN / "jupyter"), "lab", *jupyter_args]
     say(f"opening the course: {' '.join(command[1:])} (in notebooks/)")
     os.chdir(NOTEBOOKS)

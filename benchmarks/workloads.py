@@ -1,42 +1,52 @@
 """How fast the teaching cluster brings workloads up, and how much memory it needs for them.
 
-Measures, on an in-process cluster with the given time scale (default 10, "test speed"):
+Starts a teaching cluster the way ``kubelab cluster up --nodes 3 --max-pods 400`` does (its own
+process, at the given time scale; default 10, "test speed") and measures, through the API:
 
 * a 100-replica Deployment from create to all replicas available;
-* 1,000 pods across 3 nodes (ten 100-replica Deployments) to all Running;
-* the process's resident memory before and with those pods running.
+* a rolling update of that Deployment (a new image) until every replica is updated and
+  available;
+* 1,000 pods across the 3 nodes (nine more 100-replica Deployments) until all are Running and
+  Ready;
+* the cluster process's resident memory (``VmRSS`` from ``/proc``) idle, with 100 pods and with
+  1,000 pods.
 
 Run: ``.venv/bin/python benchmarks/workloads.py [--time-scale 10]``. Prints the figures and
-writes ``benchmarks/results/workloads.json``.
+writes ``benchmarks/results/workloads.json`` and ``workloads.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import platform
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kubernetes import client, config
 
-from kubelab.cluster.embedded import EmbeddedCluster
+from kubelab.cluster import process
+
+NAMESPACE = "bench"
+NODES = 3
+#: Pods per node: a thousand pods do not fit on three nodes at the default of 110.
+MAX_PODS = 400
+RESULTS = Path(__file__).parent / "results"
 
 
-def _rss_mb() -> float:
-    """Current resident set size, read from /proc (falls back to the peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(pid: int) -> float:
+    """The resident set size of a process, in MiB, from ``/proc/PID/status``."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def _deployment(name: str, replicas: int) -> client.V1Deployment:
+def deployment(name: str, replicas: int, image: str = "nginx:1.25") -> client.V1Deployment:
     labels = {"app": name}
+    container = client.V1Container(name="web", image=image, image_pull_policy="IfNotPresent")
     return client.V1Deployment(
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1DeploymentSpec(
@@ -44,70 +54,148 @@ def _deployment(name: str, replicas: int) -> client.V1Deployment:
             selector=client.V1LabelSelector(match_labels=labels),
             template=client.V1PodTemplateSpec(
                 metadata=client.V1ObjectMeta(labels=labels),
-                spec=client.V1PodSpec(
-                    containers=[
-                        client.V1Container(
-                            name="web", image="nginx:1.25", image_pull_policy="IfNotPresent"
-                        )
-                    ]
-                ),
+                spec=client.V1PodSpec(containers=[container]),
             ),
         ),
     )
 
 
-def _wait(predicate, timeout: float) -> float:
+def seconds_until(predicate: Callable[[], bool], timeout: float) -> float:
+    """Poll ``predicate`` until it holds; the time it took."""
     started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if predicate():
-            return time.perf_counter() - started
+    while not predicate():
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"did not converge within {timeout:.0f}s")
         time.sleep(0.05)
-    raise TimeoutError("workload did not converge")
+    return round(time.perf_counter() - started, 2)
+
+
+class Workloads:
+    """The benchmark's steps against one running cluster."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.apps = client.AppsV1Api(api)
+        self.core = client.CoreV1Api(api)
+
+    def rolled_out(self, name: str, replicas: int) -> bool:
+        """Every replica updated and available, and the controller has seen the change
+        (what ``kubectl rollout status`` waits for)."""
+        d = self.apps.read_namespaced_deployment_status(name, NAMESPACE)
+        status = d.status
+        return (
+            (status.observed_generation or 0) >= d.metadata.generation
+            and (status.updated_replicas or 0) == replicas
+            and (status.available_replicas or 0) == replicas
+            and (status.replicas or 0) == replicas
+        )
+
+    def ready_replicas(self) -> int:
+        items = self.apps.list_namespaced_deployment(NAMESPACE).items
+        return sum(d.status.ready_replicas or 0 for d in items)
+
+    def running_and_ready_pods(self) -> int:
+        pods = self.core.list_namespaced_pod(NAMESPACE).items
+        return sum(
+            1
+            for p in pods
+            if p.status.phase == "Running"
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+        )
+
+    def pods_per_node(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for pod in self.core.list_namespaced_pod(NAMESPACE).items:
+            counts[pod.spec.node_name] = counts.get(pod.spec.node_name, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def measure(home: Path, time_scale: float) -> dict[str, object]:
+    state, _ = process.start(home, NODES, time_scale, max_pods=MAX_PODS)
+    try:
+        api = config.new_client_from_config(config_file=str(home / "kubeconfig"))
+        bench = Workloads(api)
+        bench.core.create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
+        )
+        results: dict[str, object] = {"rss_idle_mb": rss_mb(state.pid)}
+
+        started = time.perf_counter()
+        bench.apps.create_namespaced_deployment(NAMESPACE, deployment("hundred", 100))
+        seconds_until(lambda: bench.rolled_out("hundred", 100), 300)
+        results["deployment_100_available_seconds"] = round(time.perf_counter() - started, 2)
+        results["rss_100_pods_mb"] = rss_mb(state.pid)
+        print(f"100 replicas available in {results['deployment_100_available_seconds']}s")
+
+        started = time.perf_counter()
+        bench.apps.patch_namespaced_deployment(
+            "hundred",
+            NAMESPACE,
+            {
+                "spec": {
+                    "template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.26"}]}}
+                }
+            },
+        )
+        seconds_until(lambda: bench.rolled_out("hundred", 100), 600)
+        results["rolling_update_100_seconds"] = round(time.perf_counter() - started, 2)
+        print(f"rolling update of 100 replicas done in {results['rolling_update_100_seconds']}s")
+
+        started = time.perf_counter()
+        for index in range(9):
+            bench.apps.create_namespaced_deployment(NAMESPACE, deployment(f"more-{index}", 100))
+        seconds_until(lambda: bench.ready_replicas() == 1000, 900)
+        seconds_until(lambda: bench.running_and_ready_pods() == 1000, 60)
+        results["pods_1000_ready_seconds"] = round(time.perf_counter() - started, 2)
+        results["rss_1000_pods_mb"] = rss_mb(state.pid)
+        results["pods_per_node"] = bench.pods_per_node()
+        print(f"1,000 pods Running and Ready in {results['pods_1000_ready_seconds']}s")
+        api.close()
+    finally:
+        process.stop(home)
+    return results
+
+
+def markdown(results: dict[str, object]) -> str:
+    rows = [
+        (
+            "100-replica Deployment, create to all available",
+            "deployment_100_available_seconds",
+            "s",
+        ),
+        ("Rolling update of the 100 replicas (new image)", "rolling_update_100_seconds", "s"),
+        ("1,000 pods on 3 nodes, create to all Running and Ready", "pods_1000_ready_seconds", "s"),
+        ("Cluster process RSS, idle", "rss_idle_mb", " MiB"),
+        ("Cluster process RSS, 100 pods", "rss_100_pods_mb", " MiB"),
+        ("Cluster process RSS, 1,000 pods", "rss_1000_pods_mb", " MiB"),
+    ]
+    lines = [
+        "# Workload benchmark",
+        "",
+        f"`benchmarks/workloads.py`, time scale {results['time_scale']}, {NODES} nodes of "
+        f"{MAX_PODS} pods, on {results['machine']}.",
+        "",
+        "| Measure | Result |",
+        "| --- | --- |",
+        *(f"| {label} | {results[key]}{unit} |" for label, key, unit in rows),
+        "",
+        f"Pods per node at 1,000: {results['pods_per_node']}.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--time-scale", type=float, default=10.0)
     args = parser.parse_args()
-    results: dict[str, float] = {}
-    with (
-        tempfile.TemporaryDirectory() as home,
-        EmbeddedCluster(Path(home), time_scale=args.time_scale, nodes=3) as cluster,
-    ):
-        api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-        apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="bench")))
-        results["rss_idle_mb"] = round(_rss_mb(), 1)
-        started = time.perf_counter()
-        apps.create_namespaced_deployment("bench", _deployment("hundred", 100))
-
-        def all_available() -> bool:
-            status = apps.read_namespaced_deployment_status("hundred", "bench").status
-            return (status.available_replicas or 0) == 100
-
-        _wait(all_available, 300)
-        results["deployment_100_ready_seconds"] = round(time.perf_counter() - started, 2)
-        print(
-            f"100-replica Deployment available in {results['deployment_100_ready_seconds']}s",
-            flush=True,
-        )
-        started = time.perf_counter()
-        for index in range(9):
-            apps.create_namespaced_deployment("bench", _deployment(f"more-{index}", 100))
-
-        def thousand_running() -> bool:
-            pods = core.list_namespaced_pod("bench", field_selector="status.phase=Running")
-            return len(pods.items) >= 1000
-
-        _wait(thousand_running, 900)
-        results["pods_1000_running_seconds"] = round(time.perf_counter() - started, 2)
-        results["rss_1000_pods_mb"] = round(_rss_mb(), 1)
-        api.close()
+    with tempfile.TemporaryDirectory() as home:
+        results = measure(Path(home), args.time_scale)
     results["time_scale"] = args.time_scale
+    results["machine"] = f"{platform.machine()}, Python {platform.python_version()}"
     print(json.dumps(results, indent=2))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "workloads.json").write_text(json.dumps(results, indent=2) + "\n")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "workloads.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "workloads.md").write_text(markdown(results))
 
 
 if __name__ == "__main__":

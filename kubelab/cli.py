@@ -12,6 +12,7 @@ from pathlib import Path
 from kubelab.cluster import process
 from kubelab.course import commands as course_commands
 from kubelab.grading import command as grade_command
+from kubelab.widgets import START_PAGE
 
 
 def _cluster_up(args: argparse.Namespace) -> int:
@@ -214,6 +215,9 @@ def _lab(args: argparse.Namespace) -> int:
         jupyter_args.append(f"--port={args.port}")
     if os.geteuid() == 0 and "--allow-root" not in jupyter_args:
         jupyter_args.append("--allow-root")
+    if (notebooks / START_PAGE).is_file() and not any("default_url" in a for a in jupyter_args):
+        # The address JupyterLab prints and opens leads to the course's table of contents.
+        jupyter_args.append(f"--LabApp.default_url=/lab/tree/{START_PAGE}")
     command = [str(jupyter), "lab", *jupyter_args]
     print(f"Opening the course in {notebooks}: jupyter lab {' '.join(jupyter_args)}".rstrip())
     sys.stdout.flush()

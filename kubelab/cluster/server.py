@@ -37,6 +37,7 @@ from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.kubelet.node import NodeCapacity
 from kubelab.cluster.network import ClusterNetwork
+from kubelab.cluster.registry import PREFERRED_PORT, LoopbackRegistry
 from kubelab.cluster.resources import custom
 from kubelab.cluster.resources.builtin import builtin_registry
 from kubelab.cluster.runtime.library import default_catalog
@@ -61,6 +62,7 @@ class TeachingCluster:
         time_scale: float = 1.0,
         nodes: int = 1,
         max_pods: int | None = None,
+        registry_port: int = 0,
     ) -> None:
         self.home = home
         self.port = port
@@ -73,6 +75,8 @@ class TeachingCluster:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self.catalog = default_catalog()
+        #: The image registry on loopback that ``kubelab image push`` uploads to.
+        self.registry = LoopbackRegistry(home / "registry", registry_port)
         self.kubelets: list[Kubelet] = []
         self.network: ClusterNetwork | None = None
 
@@ -107,6 +111,7 @@ class TeachingCluster:
         bootstrap_rbac.ensure_default_policy(self.api)
         ensure_default_storage_class(self.api)
         token = self._admin_token()
+        await self.registry.start(self.catalog)
         certs = ensure_certificates(self.home / "pki")
         self._tasks = start_controllers(self.api, certs.ca_cert.read_text())
         self.network = ClusterNetwork(LocalClient(self.api, "kube-proxy"))
@@ -159,6 +164,7 @@ class TeachingCluster:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.registry.stop()
         if self.store is not None:
             self.store.close()
 
@@ -175,13 +181,20 @@ def _make_state_private(home: Path) -> None:
 
 
 def _write_state(home: Path, cluster: TeachingCluster) -> None:
-    state = {"pid": os.getpid(), "port": cluster.port, "url": cluster.url}
+    state = {
+        "pid": os.getpid(),
+        "port": cluster.port,
+        "url": cluster.url,
+        "registry": cluster.registry.host,
+    }
     (home / "server.json").write_text(json.dumps(state))
 
 
 async def _serve(args: argparse.Namespace) -> None:
     home = Path(args.home)
-    cluster = TeachingCluster(home, args.port, args.time_scale, args.nodes, args.max_pods)
+    cluster = TeachingCluster(
+        home, args.port, args.time_scale, args.nodes, args.max_pods, args.registry_port
+    )
     await cluster.start()
     _write_state(home, cluster)
     log.info("teaching cluster serving on %s", cluster.url)
@@ -202,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--nodes", type=int, default=1)
     parser.add_argument("--max-pods", type=int, default=None)
+    parser.add_argument("--registry-port", type=int, default=PREFERRED_PORT)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

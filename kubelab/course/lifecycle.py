@@ -65,7 +65,9 @@ def run_command(connection: Connection, command: str, namespace: str) -> str:
     """Run one ``kubectl ...`` line against the connection's cluster, in ``namespace``."""
     args = shlex.split(manifests.substitute(command, namespace))[1:]
     if not any(arg in _NAMESPACE_FLAGS or arg.startswith("--namespace=") for arg in args):
-        args = [*args, "--namespace", namespace]
+        # Before any "--": what follows it is the container's command, not kubectl's flags.
+        end = args.index("--") if "--" in args else len(args)
+        args = [*args[:end], "--namespace", namespace, *args[end:]]
     result = subprocess.run(
         connection.kubectl_command(*args),
         capture_output=True,

@@ -7,6 +7,9 @@ the ``lab`` extra.
 
 from __future__ import annotations
 
+#: The course's start page: its table of contents, where ``kubelab lab`` opens JupyterLab.
+START_PAGE = "00-start-here.ipynb"
+
 
 def in_notebook() -> bool:
     """Whether output goes to a Jupyter front end (a kernel-backed IPython shell).

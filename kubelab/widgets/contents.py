@@ -18,9 +18,11 @@ from pathlib import Path
 from kubelab.checks.matchers import SpecError
 from kubelab.course.loader import Catalog, load_catalog
 from kubelab.progress import Progress
+from kubelab.widgets import START_PAGE
 
-START_PAGE = "00-start-here.ipynb"
 LESSON_NAME = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
+#: "Lesson 00 · " before a notebook's title: the table has a column for the number.
+NUMBER_PREFIX = re.compile(r"^lesson\s+\d+\s*[·:.\-–—]\s*", re.IGNORECASE)
 #: Where the course's notebooks are in a source checkout.
 SOURCE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -61,7 +63,7 @@ def notebook_title(path: Path) -> str | None:
         text = "".join(source) if isinstance(source, list) else str(source)
         for line in text.splitlines():
             if line.startswith("#"):
-                return line.lstrip("#").strip() or None
+                return NUMBER_PREFIX.sub("", line.lstrip("#").strip()) or None
     return None
 
 

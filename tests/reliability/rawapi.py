@@ -29,16 +29,16 @@ class RawAPI:
     def __init__(self, home: Path, port: int, token: str | None) -> None:
         self.port = port
         self.token = token
-        self.context = ssl.create_default_context(cafile=str(home / "pki" / "ca.crt"))
+        self.ca_file = home / "pki" / "ca.crt"
+        self.context = ssl.create_default_context(cafile=str(self.ca_file))
 
     @classmethod
     def admin(cls, home: Path, port: int) -> RawAPI:
         return cls(home, port, (home / "admin.token").read_text().strip())
 
     def with_token(self, token: str | None) -> RawAPI:
-        copy = RawAPI.__new__(RawAPI)
-        copy.port, copy.token, copy.context = self.port, token, self.context
-        return copy
+        """The same cluster, with another bearer token (or none)."""
+        return RawAPI(self.ca_file.parent.parent, self.port, token)
 
     def request(
         self,
@@ -47,20 +47,22 @@ class RawAPI:
         body: bytes | str | dict[str, Any] | list[Any] | None = None,
         content_type: str = "application/json",
         timeout: float = 30,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         """Send ``path`` exactly as written (no normalization) and read the whole reply."""
         if isinstance(body, dict | list):
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        headers = {"Accept": "application/json", "Content-Type": content_type}
+        sent = {"Accept": "application/json", "Content-Type": content_type}
         if self.token is not None:
-            headers["Authorization"] = f"Bearer {self.token}"
+            sent["Authorization"] = f"Bearer {self.token}"
+        sent.update(headers or {})
         connection = http.client.HTTPSConnection(
             "127.0.0.1", self.port, context=self.context, timeout=timeout
         )
         try:
-            connection.request(method, path, body=body, headers=headers)
+            connection.request(method, path, body=body, headers=sent)
             reply = connection.getresponse()
             return Reply(reply.status, reply.read())
         finally:

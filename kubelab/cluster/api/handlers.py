@@ -337,7 +337,7 @@ def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
         list_meta["continue"] = _continue_token(revision, items[-1])
         list_meta["remainingItemCount"] = remaining
     accept = negotiation.parse_accept(request.headers.get("Accept"))
-    presented = [api.present(strategy, o) for o in items]
+    presented = [api.present_shared(strategy, o) for o in items]
     if accept.as_table:
         return json_response(
             tables.table(

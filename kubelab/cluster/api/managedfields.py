@@ -30,6 +30,7 @@ from __future__ import annotations
 import calendar
 import functools
 import json
+import sys
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -138,7 +139,9 @@ class PathElement:
         return _parse_element(serialized)
 
     def serialize(self) -> str:
-        return f"{self.kind}:{self.text}"
+        """The ``fieldsV1`` key, interned: every stored object's managedFields repeat the same
+        few keys, and one shared string each keeps a thousand pods' worth small."""
+        return sys.intern(f"{self.kind}:{self.text}")
 
     def __str__(self) -> str:
         """The element in conflict messages: ``.image``, ``[name="web"]``, ``[=80]``, ``[0]``."""

@@ -19,7 +19,7 @@ class Requirement:
     """One clause of a selector: ``key <operator> values``."""
 
     key: str
-    operator: str  # "=", "!=", "in", "notin", "exists", "!"
+    operator: str  # "=", "!=", "in", "notin", "exists", "!", "gt", "lt"
     values: tuple[str, ...] = ()
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -35,6 +35,11 @@ class Requirement:
             return not present or value not in self.values
         if self.operator == "exists":
             return present
+        if self.operator in ("gt", "lt"):
+            if value is None or not _INTEGER.fullmatch(value):
+                return False
+            limit = int(self.values[0])
+            return int(value) > limit if self.operator == "gt" else int(value) < limit
         return not present
 
 
@@ -56,6 +61,8 @@ class Selector:
 EVERYTHING = Selector()
 
 _TOKEN = re.compile(r"\s*(!=|==|=|\(|\)|,|!|[^\s!=(),]+)")
+#: What Go's ``strconv.ParseInt`` reads: the only label values ``gt`` and ``lt`` compare.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def _tokens(text: str) -> list[str]:
@@ -111,15 +118,29 @@ def parse_label_selector(text: str | None) -> Selector:
                         f"found '{tokens[i + 1] if i + 1 < len(tokens) else ''}', expected: '('"
                     )
                 i += 2
-                values: list[str] = []
+                # Upstream reads "()" and an empty member between commas as the empty value.
+                values: list[str] = [""]
                 while i < len(tokens) and tokens[i] != ")":
-                    if tokens[i] != ",":
-                        values.append(tokens[i])
+                    if tokens[i] == ",":
+                        values.append("")
+                    elif values[-1]:
+                        raise fail(f"found '{tokens[i]}', expected: ',' or ')'")
+                    else:
+                        values[-1] = tokens[i]
                     i += 1
                 if i >= len(tokens):
                     raise fail("found '', expected: ')'")
                 i += 1
-                requirements.append(Requirement(key, nxt, tuple(values)))
+                requirements.append(Requirement(key, nxt, tuple(dict.fromkeys(values))))
+            elif nxt in ("gt", "lt"):
+                value = tokens[i + 1] if i + 1 < len(tokens) else ""
+                if not _INTEGER.fullmatch(value):
+                    raise fail(
+                        f'values[0]: Invalid value: "{value}": '
+                        "for 'Gt', 'Lt' operators, the value must be an integer"
+                    )
+                i += 2
+                requirements.append(Requirement(key, nxt, (value,)))
             else:
                 raise fail(f"found '{nxt}', expected: in, notin, =, ==, !=, gt, lt")
         for requirement in requirements[-1:]:
@@ -199,15 +220,13 @@ def parse_field_selector(text: str | None) -> FieldSelector:
         return FieldSelector()
     requirements: list[FieldRequirement] = []
     for clause in _split_unescaped(text):
-        clause = clause.strip()
-        if not clause:
+        if not clause.strip():
             continue
         for operator, normalized in (("!=", "!="), ("==", "="), ("=", "=")):
             if operator in clause:
+                # The value is taken as written: spaces in it are part of it, as upstream.
                 field, _, value = clause.partition(operator)
-                requirements.append(
-                    FieldRequirement(field.strip(), normalized, _unescape(value.strip()))
-                )
+                requirements.append(FieldRequirement(field.strip(), normalized, _unescape(value)))
                 break
         else:
             raise bad_request(f"invalid selector: '{text}'; can't understand '{clause}'")

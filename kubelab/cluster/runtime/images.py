@@ -148,6 +148,8 @@ class Image:
     #: The signal the runtime sends to stop a container (the Dockerfile's ``STOPSIGNAL``).
     stop_signal: str = "SIGTERM"
     created: datetime = datetime(2024, 11, 12, 0, 0, tzinfo=UTC)
+    #: For an image pulled from a registry: the digest of its OCI manifest.
+    manifest_digest: str = ""
 
     @cached_property
     def file_tree(self) -> FileTree:
@@ -155,7 +157,12 @@ class Image:
 
     @cached_property
     def digest(self) -> str:
-        """``sha256:…`` of the configuration and every file, so equal content, equal digest."""
+        """``sha256:…`` of the configuration and every file, so equal content, equal digest.
+
+        An image from a registry is named by its manifest's digest, as containerd names it.
+        """
+        if self.manifest_digest:
+            return self.manifest_digest
         config = {
             "entrypoint": self.entrypoint, "cmd": self.cmd, "env": dict(self.env),
             "workdir": self.working_dir, "ports": self.exposed_ports, "user": self.user,
@@ -198,13 +205,25 @@ class ImageRepository:
     tags: Callable[[], Iterable[str]]
 
 
+RegistryLookup = Callable[[ImageReference], "Image | None"]
+
+
 class ImageCatalog:
-    """The registries: built-in repositories plus images pushed by learners."""
+    """The registries: built-in repositories, images added directly, and real registries.
+
+    A real registry (the teaching cluster's own, on loopback) is consulted on every pull, so an
+    image pushed again under the same tag is what the next pull gets.
+    """
 
     def __init__(self, repositories: Iterable[ImageRepository] = ()) -> None:
         self._repositories = {repository.name: repository for repository in repositories}
         self._pushed: dict[str, Image] = {}
         self._built: dict[str, Image] = {}
+        self._registries: dict[str, RegistryLookup] = {}
+
+    def add_registry(self, host: str, lookup: RegistryLookup) -> None:
+        """Pull every image named ``host/...`` (``localhost:5000/app:1``) through ``lookup``."""
+        self._registries[host] = lookup
 
     def add(self, image: Image) -> Image:
         """Make a (pushed) image pullable under its reference; returns it."""
@@ -227,6 +246,8 @@ class ImageCatalog:
         """
         reference = normalize_reference(image)
         key = str(reference)
+        if reference.registry in self._registries:
+            return self._registries[reference.registry](reference)
         if key in self._pushed:
             return self._pushed[key]
         if reference.is_digest:
@@ -257,7 +278,8 @@ class ImageCatalog:
             f'failed to pull and unpack image "{reference}": '
             f'failed to resolve reference "{reference}": '
         )
-        if self._has_repository(normalize_reference(image)):
+        registry = normalize_reference(image).registry
+        if registry in self._registries or self._has_repository(normalize_reference(image)):
             return PullError(reference, "NotFound", f"{prefix}{reference}: not found")
         return PullError(
             reference,

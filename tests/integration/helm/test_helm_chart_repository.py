@@ -159,3 +159,23 @@ def test_kubelab_cluster_charts_adds_the_repository_to_helm(tmp_path: Path) -> N
         assert "kubelab/webapp" in search.stdout
     finally:
         kubelab("cluster", "down")
+
+
+def test_index_orders_versions_and_skips_what_is_not_a_chart(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    for version in ("1.9.0", "1.10.0", "1.10.0-beta.2", "1.10.0-beta.10", "0.1.0"):
+        source = tmp_path / version / "webapp"
+        shutil.copytree(WEBAPP_SOURCE, source)
+        chart_yaml = source / "Chart.yaml"
+        chart_yaml.write_text(
+            chart_yaml.read_text().replace("version: 0.1.0", f"version: {version}")
+        )
+        file_name, content = charts.package_chart(source)
+        (served / file_name).write_bytes(content)
+    (served / "broken-1.0.0.tgz").write_bytes(b"not a gzip stream")
+    (served / "README.txt").write_text("not listed")
+    index = charts.ChartRepository(served).index()
+    assert list(index["entries"]) == ["webapp"]
+    versions = [entry["version"] for entry in index["entries"]["webapp"]]
+    assert versions == ["1.10.0", "1.10.0-beta.10", "1.10.0-beta.2", "1.9.0", "0.1.0"]

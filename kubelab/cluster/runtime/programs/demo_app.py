@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ast
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +41,7 @@ def course_app() -> ModuleType:
         spec = importlib.util.spec_from_file_location("kubelab_demo_app", APP_SOURCE)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
         spec.loader.exec_module(module)
         _course_module = module
     return _course_module
@@ -76,6 +78,7 @@ def load_script(source: str, filename: str) -> ModuleType | None:
         return None
     module = ModuleType("kubelab_container_app")
     module.__file__ = filename
+    sys.modules[module.__name__] = module  # as above: dataclasses need it
     exec(compile(tree, filename, "exec"), module.__dict__)  # noqa: S102 - the image's own code
     return module
 

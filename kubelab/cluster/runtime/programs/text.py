@@ -257,8 +257,8 @@ async def tail(process: Process) -> int:
     try:
         text = await read_input(process, name)
     except OSError as problem:
+        await cannot_open(process, name, problem)  # -F warns too, then waits for the file
         if "-F" not in options:
-            await cannot_open(process, name, problem)
             return 1
         text = ""
     await process.write_out(_tail_lines(text, spec))
