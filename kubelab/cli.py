@@ -12,6 +12,7 @@ from pathlib import Path
 from kubelab.cluster import process
 from kubelab.course import commands as course_commands
 from kubelab.grading import command as grade_command
+from kubelab.images import command as image_command
 from kubelab.widgets import START_PAGE
 
 
@@ -297,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     course_commands.register(commands)
     grade_command.register(commands)
+    image_command.register(commands)
     return parser
 
 

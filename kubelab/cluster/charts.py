@@ -89,7 +89,7 @@ def _chart_metadata(chart_yaml: bytes, where: str) -> dict[str, Any]:
 
 def _chart_files(chart_dir: Path) -> list[Path]:
     """The chart's files in archive order: Chart.yaml first, then the rest by path."""
-    files = sorted(p for p in chart_dir.rglob("*") if p.is_file())
+    files = (p for p in chart_dir.rglob("*") if p.is_file())
     return sorted(files, key=lambda p: (p.relative_to(chart_dir) != Path("Chart.yaml"), p))
 
 
@@ -124,15 +124,12 @@ def _write_if_changed(path: Path, content: bytes) -> None:
     partial.replace(path)
 
 
-def publish_charts(sources: Path, directory: Path) -> list[Path]:
-    """Package every chart under ``sources`` into ``directory``; return the archives."""
+def publish_charts(sources: Path, directory: Path) -> None:
+    """Package every chart under ``sources`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    published = []
     for chart_dir in sorted(p for p in sources.iterdir() if (p / "Chart.yaml").is_file()):
         file_name, content = package_chart(chart_dir)
         _write_if_changed(directory / file_name, content)
-        published.append(directory / file_name)
-    return published
 
 
 def archive_metadata(content: bytes, where: str) -> dict[str, Any]:
@@ -228,7 +225,10 @@ class ChartRepository:
         for path in archives:
             if path.name.startswith("."):
                 continue
-            entry = self._entry(path)
+            try:
+                entry = self._entry(path)
+            except FileNotFoundError:
+                continue  # removed since the directory was listed
             if entry is not None:
                 entries.setdefault(str(entry["name"]), []).append(entry)
         for versions in entries.values():

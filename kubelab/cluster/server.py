@@ -37,7 +37,7 @@ from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
 from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.kubelet.node import NodeCapacity
 from kubelab.cluster.network import ClusterNetwork
-from kubelab.cluster.registry import PREFERRED_PORT, LoopbackRegistry
+from kubelab.cluster.registry.service import PREFERRED_PORT, LoopbackRegistry
 from kubelab.cluster.resources import custom
 from kubelab.cluster.resources.builtin import builtin_registry
 from kubelab.cluster.runtime.library import default_catalog

@@ -82,19 +82,23 @@ class BuildContext:
     def read(self, relative: str) -> bytes:
         return (self.root / relative).read_bytes()
 
-    def select(self, source: str, where: str) -> list[tuple[str, str]]:
-        """``(path in context, path below the copy's target)`` for a COPY source (may glob)."""
+    def select(self, source: str, where: str) -> tuple[list[tuple[str, str]], bool]:
+        """The files a COPY source names, as ``(path in context, path below the target)``.
+
+        The flag says whether the source stands for several files (a directory or a pattern),
+        which makes the target a directory.
+        """
         clean = posixpath.normpath(source.lstrip("/"))
         if clean.startswith(".."):
             raise BuildError(f"{where}: {source!r} is outside the build context")
         if clean == ".":
-            return [(path, path) for path in self.files]
+            return [(path, path) for path in self.files], True
         exact = [(path, posixpath.basename(path)) for path in self.files if path == clean]
         if exact:
-            return exact
+            return exact, False
         inside = [(p, p[len(clean) + 1 :]) for p in self.files if p.startswith(clean + "/")]
         if inside:
-            return inside
+            return inside, True
         matched: list[tuple[str, str]] = []
         for path in self.files:
             parts = path.split("/")
@@ -108,7 +112,7 @@ class BuildContext:
                 f'{where}: failed to compute cache key: "/{clean}": not found '
                 "(is it in the build context, and not excluded by .dockerignore?)"
             )
-        return matched
+        return matched, True
 
     def checksum(self, paths: list[str]) -> str:
         digest = hashlib.sha256()

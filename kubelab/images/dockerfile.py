@@ -92,7 +92,7 @@ def parse(text: str, filename: str = "Dockerfile") -> list[Instruction]:
                 "Dockerfile with Docker (docker build) or on minikube (minikube image build)"
             )
         if keyword not in SUPPORTED:
-            raise BuildError(f'{where}: unknown instruction: {keyword}')
+            raise BuildError(f"{where}: unknown instruction: {keyword}")
         if not rest and keyword not in ("CMD", "ENTRYPOINT"):
             raise BuildError(f"{where}: {keyword} requires at least one argument")
         for flag in flags:
@@ -102,17 +102,17 @@ def parse(text: str, filename: str = "Dockerfile") -> list[Instruction]:
                     "which the kubelab builder does not do; use Docker or minikube for it"
                 )
         instructions.append(Instruction(keyword, rest, number, tuple(flags)))
-    froms = [i for i in instructions if i.keyword == "FROM"]
-    if not froms:
+    first = next((i for i in instructions if i.keyword != "ARG"), None)
+    if first is None:
         raise BuildError(f"{filename}: no FROM instruction: a Dockerfile must start with FROM")
+    if first.keyword != "FROM":
+        raise BuildError(f"{filename}:{first.line}: the first instruction must be FROM")
+    froms = [i for i in instructions if i.keyword == "FROM"]
     if len(froms) > 1:
         raise BuildError(
             f"{filename}:{froms[1].line}: multi-stage builds (a second FROM) are not supported by "
             "the kubelab builder; build this Dockerfile with Docker or minikube"
         )
-    first = next(i for i in instructions if i.keyword != "ARG")
-    if first.keyword != "FROM":
-        raise BuildError(f"{filename}:{first.line}: the first instruction must be FROM")
     return instructions
 
 

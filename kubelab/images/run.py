@@ -25,7 +25,9 @@ from kubelab.cluster.runtime.images import Image
 from kubelab.images.dockerfile import BuildError
 
 #: Paths the runtime provides to every container; they never become part of a layer.
-RUNTIME_PATHS = ("/etc/hostname", "/dev/termination-log")
+RUNTIME_PATHS = ("/etc/hostname",)
+#: Kernel file systems, mounted into every container and never part of an image.
+KERNEL_DIRECTORIES = ("/dev", "/proc", "/sys")
 NOT_FOUND = re.compile(r"^(?:/bin/sh: )?(?:\S+: )?(?:line \d+: )?([^:\s]+): (?:command )?not found",
                        re.MULTILINE)  # fmt: skip
 #: How long a RUN step may take before the build gives up on it.
@@ -61,7 +63,7 @@ def snapshot(fs: ContainerFilesystem) -> Tree:
         directory = pending.pop()
         for name in fs.list(directory):
             path = posixpath.join(directory, name)
-            if path in RUNTIME_PATHS:
+            if path in RUNTIME_PATHS or path in KERNEL_DIRECTORIES:
                 continue
             if fs.is_dir(path):
                 tree[path + "/"] = b""
@@ -77,7 +79,7 @@ class RunResult:
     output: str
 
 
-def _unsupported(argv: list[str], output: str) -> str | None:
+def _missing_command(output: str) -> str | None:
     match = NOT_FOUND.search(output)
     return match.group(1) if match else None
 
@@ -106,7 +108,7 @@ def run_step(image: Image, before: Tree, argv: list[str], env: Mapping[str, str]
                    f"exit code: {code}")  # fmt: skip
         if output.strip():
             message += "\n" + output.rstrip()
-        missing = _unsupported(argv, output) if code == 127 else None
+        missing = _missing_command(output) if code == 127 else None
         if missing is not None:
             message += (
                 f'\n"{missing}" is not a command the teaching cluster\'s images can run, so the '
@@ -119,4 +121,7 @@ def run_step(image: Image, before: Tree, argv: list[str], env: Mapping[str, str]
                 "programs; if this step needs a real one, build with Docker or minikube."
             )
         raise BuildError(message)
-    return RunResult(tree_changes(before, after), output)
+    kept = {path: data for path, data in before.items()
+            if path.rstrip("/") not in KERNEL_DIRECTORIES
+            and not path.startswith(tuple(d + "/" for d in KERNEL_DIRECTORIES))}  # fmt: skip
+    return RunResult(tree_changes(kept, after), output)

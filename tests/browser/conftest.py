@@ -185,10 +185,24 @@ def browser(lab: Lab) -> Iterator[object]:
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Remember whether the test itself failed, so the page can be photographed for the log."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture()
-def page(browser: object) -> Iterator[object]:
+def page(browser: object, artifacts: Path, request: pytest.FixtureRequest) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     context.set_default_timeout(30_000)
     opened = context.new_page()
     yield opened
+    if request.node.stash.get(FAILED, False):
+        opened.screenshot(path=str(artifacts / f"failed-{request.node.name}.png"))
     context.close()

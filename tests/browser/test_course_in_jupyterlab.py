@@ -8,10 +8,19 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.browser.conftest import Lab
+
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 LESSON_00 = "00-cluster-tour.ipynb"
 RUN_TIMEOUT = 120_000
+
+
+def _kernel_idle(page: Any) -> None:
+    """Wait for the status bar to show the notebook's kernel started and idle."""
+    page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
 
 
 def _open(page: Any, lab: Lab, notebook: str) -> Any:
@@ -19,32 +28,36 @@ def _open(page: Any, lab: Lab, notebook: str) -> Any:
     page.goto(lab.url(f"lab/tree/{notebook}"))
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     panel.locator(".jp-Cell").first.wait_for()
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-        timeout=60_000
-    )
+    _kernel_idle(page)
     return panel
 
 
 def _run_all(page: Any) -> None:
-    """Run > Run All Cells, as a learner would from the menu."""
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+    """Run > Run All Cells, as a learner would from the menu, until the first cell starts."""
+    started = "() => [...document.querySelectorAll('.jp-InputPrompt')].some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+    for _ in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        try:
+            page.wait_for_function(started, timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells did not start the notebook")
 
 
 def _wait_until_idle(page: Any) -> None:
-    indicator = page.locator(".jp-Notebook-ExecutionIndicator").first
-    page.wait_for_function(
-        "el => el.dataset.status === 'idle'", arg=indicator.element_handle(), timeout=RUN_TIMEOUT
-    )
+    """Wait until no cell is running or queued (no ``[*]`` prompt) and the kernel is idle."""
+    running = "() => ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))"
+    page.wait_for_function(running, timeout=RUN_TIMEOUT)
+    _kernel_idle(page)
 
 
 def test_lab_opens_on_the_start_page_listing_the_lessons(page, lab, artifacts: Path):
     page.goto(lab.url())
     page.wait_for_url(re.compile(r"/lab/tree/00-start-here\.ipynb"))
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-        timeout=60_000
-    )
+    _kernel_idle(page)
     _run_all(page)
     table = panel.locator(".kubelab-contents")
     table.wait_for(timeout=RUN_TIMEOUT)

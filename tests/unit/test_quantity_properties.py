@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kubelab.cluster.quantity import Quantity, QuantityError
 
 PROPERTIES = settings(max_examples=200, deadline=None)
-#: Upstream caps a parsed DecimalSI or BinarySI amount at the largest int64.
+#: Upstream caps a parsed BinarySI amount at the largest int64 (DecimalSI is not capped).
 INT64_MAX = 2**63 - 1
 #: Generated amounts stay below this, so that sums of two stay parseable without the cap.
 MODERATE = 2**61
@@ -70,10 +70,18 @@ def test_parsing_is_exact(case: tuple[str, Fraction]) -> None:
 
 
 @PROPERTIES
-@given(st.integers(INT64_MAX + 1, 2**80), st.sampled_from(["", "k", "Ki", "Ei", "E"]))
-def test_amounts_past_int64_are_capped(amount: int, suffix: str) -> None:
+@given(st.integers(INT64_MAX + 1, 2**80), st.sampled_from(["Ki", "Mi", "Ei"]))
+def test_binary_amounts_past_int64_are_capped(amount: int, suffix: str) -> None:
     assert Quantity.parse(f"{amount}{suffix}").amount == INT64_MAX
     assert Quantity.parse(f"-{amount}{suffix}").amount == -INT64_MAX
+
+
+@PROPERTIES
+@given(st.integers(INT64_MAX + 1, 2**80), st.sampled_from(["", "k", "E"]))
+def test_decimal_amounts_past_int64_are_kept(amount: int, suffix: str) -> None:
+    quantity = Quantity.parse(f"{amount}{suffix}")
+    assert quantity.amount == amount * 10 ** DECIMAL[suffix]
+    assert Quantity.parse(quantity.canonical()) == quantity
 
 
 @PROPERTIES

@@ -441,7 +441,7 @@ class PodWorker:
                 if not await self._sleep(RETRY_SECONDS * 5):
                     return None
         record.image_id = (
-            f"{image.reference.split(':')[0]}@{image.digest}"
+            f"{image.reference.rsplit(':', 1)[0]}@{image.digest}"
             if "@" not in image.reference
             else image.reference
         )

@@ -2,8 +2,6 @@
 
 ``kubelab image push`` uploads images here with the distribution protocol, and the nodes pull
 from here any image whose name starts with the registry's host (``localhost:5000/app:1.0``).
+``service`` runs it, ``api`` answers HTTP, ``storage`` keeps blobs and manifests on disk,
+``pulling`` turns a pushed image into one the runtime can run, and ``oci`` knows the format.
 """
-
-from kubelab.cluster.registry.service import PREFERRED_PORT, LoopbackRegistry
-
-__all__ = ["PREFERRED_PORT", "LoopbackRegistry"]

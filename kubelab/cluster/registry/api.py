@@ -113,8 +113,12 @@ async def _blob(
     size = storage.blob_size(digest)
     if size is None:
         raise RegistryError(404, "BLOB_UNKNOWN", "blob unknown to registry", {"digest": digest})
-    headers = {**API_VERSION_HEADER, "Docker-Content-Digest": digest,
-               "Content-Type": "application/octet-stream", "Content-Length": str(size)}
+    headers = {
+        **API_VERSION_HEADER,
+        "Docker-Content-Digest": digest,
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(size),
+    }
     if request.method == "HEAD":
         return web.Response(status=200, headers=headers)
     return web.Response(status=200, body=storage.read_blob(digest), headers=headers)

@@ -20,7 +20,9 @@ from pathlib import Path
 from kubelab.cluster.registry.oci import MANIFEST_MEDIA_TYPES, sha256_digest, valid_digest
 
 #: The distribution spec's grammar for repository names and tags.
-NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
+NAME_PATTERN = re.compile(
+    r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$"
+)
 TAG_PATTERN = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 
 
@@ -192,7 +194,7 @@ class RegistryStorage:
     def manifest(self, name: str, reference: str) -> tuple[bytes, str, str]:
         """``(content, media type, digest)`` of a manifest; raises ``RegistryError``."""
         digest = self.resolve(name, reference)
-        media_type = (self._repository(name) / "manifests" / digest.removeprefix("sha256:"))
+        media_type = self._repository(name) / "manifests" / digest.removeprefix("sha256:")
         return self.read_blob(digest), media_type.read_text(), digest
 
     def tags(self, name: str) -> list[str]:

@@ -234,6 +234,11 @@ class ImageCatalog:
     def add_repository(self, repository: ImageRepository) -> None:
         self._repositories[repository.name] = repository
 
+    def repository_names(self) -> list[str]:
+        """The built-in repositories, as a learner would name them (``nginx``, ``kubelab/...``)."""
+        names = (name.removeprefix(f"{DEFAULT_REGISTRY}/") for name in self._repositories)
+        return sorted(name.removeprefix(OFFICIAL_PREFIX) for name in names)
+
     def _has_repository(self, reference: ImageReference) -> bool:
         return reference.name in self._repositories or any(
             normalize_reference(key).name == reference.name for key in self._pushed

@@ -37,6 +37,12 @@ def _get(cluster: EmbeddedCluster, path: str, method: str = "GET") -> tuple[int,
         return error.code, error.read()
 
 
+def _set_version(chart_dir: Path, version: str) -> None:
+    chart_yaml = chart_dir / "Chart.yaml"
+    metadata = yaml.safe_load(chart_yaml.read_text())
+    chart_yaml.write_text(yaml.safe_dump({**metadata, "version": version}))
+
+
 def test_index_is_public_and_describes_every_course_chart(fast_cluster: EmbeddedCluster) -> None:
     status, body = _get(fast_cluster, "/charts/index.yaml")
     assert status == 200
@@ -105,8 +111,7 @@ def test_charts_dropped_into_the_directory_are_listed_newest_first(
 ) -> None:
     newer = tmp_path / "webapp"
     shutil.copytree(WEBAPP_SOURCE, newer)
-    chart_yaml = newer / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.2.0-rc.1"))
+    _set_version(newer, "0.2.0-rc.1")
     served = charts.charts_directory(fast_cluster.cluster.home)
     repo_helm("package", str(newer), "--destination", str(served))
     try:
@@ -143,7 +148,7 @@ def test_kubelab_cluster_charts_adds_the_repository_to_helm(tmp_path: Path) -> N
         shown = kubelab("cluster", "charts")
         assert shown.returncode == 0, shown.stderr
         ca_file = home / "pki" / "ca.crt"
-        assert "webapp 0.1.0" in shown.stdout
+        assert f"webapp {WEBAPP['version']}" in shown.stdout
         assert "helm repo add kubelab https://127.0.0.1:" in shown.stdout
         assert f"/charts --ca-file {ca_file} --force-update" in shown.stdout
         added = kubelab("cluster", "charts", "--add")
@@ -167,10 +172,7 @@ def test_index_orders_versions_and_skips_what_is_not_a_chart(tmp_path: Path) -> 
     for version in ("1.9.0", "1.10.0", "1.10.0-beta.2", "1.10.0-beta.10", "0.1.0"):
         source = tmp_path / version / "webapp"
         shutil.copytree(WEBAPP_SOURCE, source)
-        chart_yaml = source / "Chart.yaml"
-        chart_yaml.write_text(
-            chart_yaml.read_text().replace("version: 0.1.0", f"version: {version}")
-        )
+        _set_version(source, version)
         file_name, content = charts.package_chart(source)
         (served / file_name).write_bytes(content)
     (served / "broken-1.0.0.tgz").write_bytes(b"not a gzip stream")

@@ -92,10 +92,8 @@ def test_hooks_run_in_order_and_are_deleted_on_success(
 
 def test_a_failing_hook_fails_the_release(helm: Helm, k: Kubectl, ns: str, tmp_path: Path) -> None:
     chart = str(_write_chart(tmp_path / "hooked"))
-    failed = helm.run(
-        "install", "jobs", chart, "-n", ns, "--set", "migration=exit 3",
-        "--wait", "--timeout", "60s",
-    check=False)  # fmt: skip
+    install = ("install", "jobs", chart, "-n", ns, "--set", "migration=exit 3", "--wait")
+    failed = helm.run(*install, "--timeout", "60s", check=False)
     assert failed.returncode == 1
     assert f"failed pre-install: resource Job/{ns}/migrate-1 not ready. status: Failed" in (
         failed.stderr

@@ -198,10 +198,10 @@ def test_failed_upgrade_rolls_back_on_failure(repo_helm: Helm, k: Kubectl, ns: s
     helm = repo_helm
     helm("install", RELEASE, "kubelab/webapp", "-n", ns, *WAIT)
     first_rs = _current_replica_set(k, ns, _deployment(k, ns))
+    broken_upgrade = ("upgrade", RELEASE, "kubelab/webapp", "-n", ns, "--rollback-on-failure")
     failed = helm.run(
-        "upgrade", RELEASE, "kubelab/webapp", "-n", ns, "--set", "image.tag=2.0-broken",
-        "--rollback-on-failure", "--timeout", "8s",
-    check=False)  # fmt: skip
+        *broken_upgrade, "--set", "image.tag=2.0-broken", "--timeout", "8s", check=False
+    )
     assert failed.returncode == 1
     assert "has been rolled back due to rollback-on-failure" in failed.stderr
     assert f"resource Deployment/{ns}/{FULLNAME} not ready" in failed.stderr
@@ -216,3 +216,27 @@ def test_failed_upgrade_rolls_back_on_failure(repo_helm: Helm, k: Kubectl, ns: s
     assert _current_replica_set(k, ns, deployment) == first_rs
     eventually(lambda: _pods_only_of(k, ns, first_rs, 2))
     eventually(lambda: _deployment(k, ns)["status"].get("availableReplicas") == 2)
+
+
+def test_upgrade_after_kubectl_scale_conflicts_until_forced(
+    helm: Helm, k: Kubectl, ns: str
+) -> None:
+    """helm 4 applies server-side: a field another manager took over is a conflict, as on a
+    real cluster, until ``--force-conflicts`` takes it back."""
+    helm("install", RELEASE, str(WEBAPP_SOURCE), "-n", ns, *WAIT)
+    k("scale", "deployment", FULLNAME, "-n", ns, "--replicas=3")
+    upgrade = ("upgrade", RELEASE, str(WEBAPP_SOURCE), "-n", ns, *WAIT)
+    refused = helm.run(*upgrade, "--set", "message=hello", check=False)
+    assert refused.returncode == 1
+    assert (
+        f"conflict occurred while applying object {ns}/{FULLNAME} apps/v1, Kind=Deployment: "
+        'Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" '
+        "using apps/v1: .spec.replicas"
+    ) in refused.stderr
+    assert _deployment(k, ns)["spec"]["replicas"] == 3
+    helm(*upgrade, "--set", "message=hello", "--force-conflicts")
+    deployment = _assert_ready(k, ns, 2, "kubelab/demo-app:1.0")
+    managed = k.json("get", "deployment", FULLNAME, "-n", ns, "--show-managed-fields")
+    assert "kubectl" not in {m["manager"] for m in managed["metadata"]["managedFields"]}
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "MESSAGE", "value": "hello"}]

@@ -13,8 +13,8 @@ Dockerfile, where ``python app.py`` loads the ``app.py`` inside that image (``se
 
 from __future__ import annotations
 
-import asyncio
 import ast
+import asyncio
 import importlib.util
 import sys
 from pathlib import Path

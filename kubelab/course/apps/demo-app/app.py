@@ -164,7 +164,7 @@ class DemoApp:
         host = html.escape(self.hostname)
         return (
             f"<!DOCTYPE html>\n<html>\n<head><title>kubelab demo-app {self.version}</title>"
-            f"</head>\n<body style=\"font-family: sans-serif; border-top: 12px solid {color}\">\n"
+            f'</head>\n<body style="font-family: sans-serif; border-top: 12px solid {color}">\n'
             f"<h1>kubelab demo-app v{self.version}</h1>\n<p>{message}</p>\n"
             f"<p>Served by pod <b>{host}</b></p>\n</body>\n</html>\n"
         )

@@ -26,11 +26,12 @@ The chart label: name and version.
 
 {{/*
 Labels that select this release's pods. They never change between upgrades, because a
-Deployment's selector cannot change.
+Deployment's selector cannot change. The release name is quoted: a release called "y" or "no"
+would otherwise be read as a YAML boolean.
 */}}
 {{- define "webapp.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "webapp.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*
