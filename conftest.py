@@ -13,6 +13,7 @@ back-off), so that lessons which wait for the cluster to act do not make the sui
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -37,6 +38,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     home = Path(tempfile.mkdtemp(prefix="kubelab-notebooks-"))
     _cluster = EmbeddedCluster(home, time_scale=NOTEBOOK_TIME_SCALE).start()
     item.config.add_cleanup(_cluster.stop)
+    # What `kubelab cluster up` records, so that the kernel finds the cluster's image registry
+    # too (the images lesson pushes to it).
+    state = {"pid": os.getpid(), "port": _cluster.cluster.port, "url": _cluster.url,
+             "registry": _cluster.cluster.registry.host}  # fmt: skip
+    (home / "server.json").write_text(json.dumps(state))
     os.environ["KUBELAB_HOME"] = str(home)
     os.environ["KUBECONFIG"] = str(_cluster.kubeconfig)
     os.environ.pop("KUBELAB_CONTEXT", None)

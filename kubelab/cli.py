@@ -86,6 +86,27 @@ def _cluster_add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_node(args: argparse.Namespace) -> int:
+    """Switch one node of the running teaching cluster off or on."""
+    from kubelab.cluster.kubelet.control import NodeControlError, set_node_running
+
+    running = args.power == "start"
+    try:
+        set_node_running(process.kubelab_home(), args.name, running)
+    except NodeControlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if running:
+        print(f"Node {args.name} is starting: its kubelet will report it Ready again.")
+    else:
+        print(
+            f"Node {args.name} is switched off: its kubelet and containers have stopped. "
+            "The node controller marks it NotReady after 50s; its pods are evicted 5 minutes "
+            "later. Watch with: kubectl get nodes,pods -o wide -w"
+        )
+    return 0
+
+
 def _cluster_charts(args: argparse.Namespace) -> int:
     """Show the running cluster's chart repository and the helm command that adds it.
 
@@ -270,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", default="edit", help="the ClusterRole granted in that namespace (default: edit)"
     )
     add_user.set_defaults(func=_cluster_add_user)
+    node = actions.add_parser("node", help="switch a node off or on, to see what Kubernetes does")
+    node.add_argument("power", choices=("stop", "start"), help="stop: switch off; start: on")
+    node.add_argument("name", help="the node's name, e.g. kubelab-m02")
+    node.set_defaults(func=_cluster_node)
     chart_repo = actions.add_parser(
         "charts", help="show the course's chart repository and how to add it to helm"
     )

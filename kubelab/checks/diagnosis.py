@@ -20,6 +20,7 @@ from typing import Any
 from kubelab.checks.kubeapi import AccessDenied, APIRequestError, KubeAPI, ResourceType
 from kubelab.checks.labels import format_labels, selector_matches
 from kubelab.checks.selection import Selection, plural
+from kubelab.checks.values import images_equal
 
 IMAGE_PULL_REASONS = {
     "ErrImagePull",
@@ -231,12 +232,17 @@ def _container_findings(
     if waiting is not None:
         reason = waiting.get("reason", "")
         message = waiting.get("message", "")
-        if reason in IMAGE_PULL_REASONS and images.get(name) not in (None, container.get("image")):
+        wanted = images.get(name)
+        if (
+            reason in IMAGE_PULL_REASONS
+            and wanted
+            and not images_equal(wanted, container.get("image"))
+        ):
             findings.append(
                 _progress(
                     "image-changed",
                     f"{where} could not pull {container.get('image')}; the kubelet is about to "
-                    f"pull the image its spec names now, {images.get(name)}",
+                    f"pull the image its spec names now, {wanted}",
                 )
             )
         elif reason in IMAGE_PULL_REASONS:

@@ -34,6 +34,7 @@ from kubelab.cluster.clock import Clock
 from kubelab.cluster.controllers.manager import start_controllers
 from kubelab.cluster.controllers.provisioner import ensure_default_storage_class
 from kubelab.cluster.kubeconfig import kubeconfig_document, write_kubeconfig
+from kubelab.cluster.kubelet import control as node_control
 from kubelab.cluster.kubelet.agent import Kubelet, start_kubelets
 from kubelab.cluster.kubelet.node import NodeCapacity
 from kubelab.cluster.network import ClusterNetwork
@@ -156,6 +157,31 @@ class TeachingCluster:
             if self.store is not None:
                 self.store.compact()
 
+    def _kubelet(self, name: str) -> Kubelet:
+        for kubelet in self.kubelets:
+            if kubelet.node_name == name:
+                return kubelet
+        raise KeyError(f'no node "{name}"')
+
+    async def stop_node(self, name: str) -> None:
+        """Switch node ``name`` off: its kubelet stops reporting and its containers die."""
+        await self._kubelet(name).stop()
+
+    def start_node(self, name: str) -> None:
+        """Switch node ``name`` on again: its kubelet starts and reports the node Ready."""
+        self._tasks.append(self._kubelet(name).start())
+
+    async def apply_stopped_nodes(self) -> None:
+        """Make the kubelets match ``kubelab cluster node stop|start`` requests."""
+        wanted_off = node_control.stopped_nodes(self.home)
+        for kubelet in self.kubelets:
+            if kubelet.node_name in wanted_off and kubelet.running:
+                log.info("switching node %s off", kubelet.node_name)
+                await self.stop_node(kubelet.node_name)
+            elif kubelet.node_name not in wanted_off and not kubelet.running:
+                log.info("switching node %s on", kubelet.node_name)
+                self.start_node(kubelet.node_name)
+
     async def stop(self) -> None:
         for kubelet in self.kubelets:
             kubelet.shutdown()
@@ -186,6 +212,7 @@ def _write_state(home: Path, cluster: TeachingCluster) -> None:
         "port": cluster.port,
         "url": cluster.url,
         "registry": cluster.registry.host,
+        "nodes": [kubelet.node_name for kubelet in cluster.kubelets],
     }
     (home / "server.json").write_text(json.dumps(state))
 
@@ -195,6 +222,7 @@ async def _serve(args: argparse.Namespace) -> None:
     cluster = TeachingCluster(
         home, args.port, args.time_scale, args.nodes, args.max_pods, args.registry_port
     )
+    node_control.forget_stopped_nodes(home)
     await cluster.start()
     _write_state(home, cluster)
     log.info("teaching cluster serving on %s", cluster.url)
@@ -202,6 +230,9 @@ async def _serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
+    loop.add_signal_handler(
+        node_control.APPLY_SIGNAL, lambda: loop.create_task(cluster.apply_stopped_nodes())
+    )
     await stopped.wait()
     log.info("teaching cluster stopping")
     await cluster.stop()

@@ -23,8 +23,14 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "BuildError", "BuildResult", "ImageStore", "PushError", "PushResult", "build", "push",
-]  # fmt: skip
+    "BuildError",
+    "BuildResult",
+    "ImageStore",
+    "PushError",
+    "PushResult",
+    "build",
+    "push",
+]
 
 if TYPE_CHECKING:
     from kubelab.images.builder import BuildResult, build

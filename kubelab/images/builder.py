@@ -87,9 +87,14 @@ class _State:
 
     def runtime_image(self) -> Image:
         """The image so far as the simulated runtime runs it (for ``RUN``)."""
-        return Image("build", 0, dict(self.tree), env=dict(self.env),
-                     working_dir=self.config.get("WorkingDir") or "/",
-                     user=self.config.get("User", ""))  # fmt: skip
+        return Image(
+            "build",
+            0,
+            dict(self.tree),
+            env=dict(self.env),
+            working_dir=self.config.get("WorkingDir") or "/",
+            user=self.config.get("User", ""),
+        )
 
 
 def _chain(*parts: str) -> str:
@@ -97,17 +102,28 @@ def _chain(*parts: str) -> str:
 
 
 def _history(created_by: str, empty: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"created": CREATED, "created_by": created_by,
-                             "comment": HISTORY_COMMENT}  # fmt: skip
+    entry: dict[str, Any] = {
+        "created": CREATED,
+        "created_by": created_by,
+        "comment": HISTORY_COMMENT,
+    }
     if empty:
         entry["empty_layer"] = True
     return entry
 
 
 class Builder:
-    def __init__(self, store: ImageStore, context: BuildContext, dockerfile: str,
-                 build_args: Mapping[str, str], progress: Callable[[str], None],
-                 filename: str) -> None:  # fmt: skip
+    """One build: the Dockerfile's instructions applied in order to the image built so far."""
+
+    def __init__(
+        self,
+        store: ImageStore,
+        context: BuildContext,
+        dockerfile: str,
+        build_args: Mapping[str, str],
+        progress: Callable[[str], None],
+        filename: str,
+    ) -> None:
         self.store = store
         self.context = context
         self.instructions = parse(dockerfile, filename)
@@ -127,7 +143,7 @@ class Builder:
         for instruction in self.instructions:
             where = f"{self.filename}:{instruction.line}"
             if instruction.keyword == "ARG" and not self.state.key:
-                for name, value in self._arg_pairs(instruction, global_args, where):
+                for name, value in self._arg_pairs(instruction, global_args):
                     global_args[name] = self.build_args.get(name, value)
                 continue
             if instruction.keyword == "FROM":
@@ -145,8 +161,7 @@ class Builder:
         self.steps.append(report)
         self.progress(report.line())
 
-    def _add_layer(self, changes: list[oci.Change], text: str, created_by: str,
-                   key: str) -> None:  # fmt: skip
+    def _add_layer(self, changes: list[oci.Change], text: str, created_by: str, key: str) -> None:
         """Make (or reuse from the cache) the layer for ``changes`` and stack it."""
         cached = self.store.cached(key) if self.cache_valid else None
         if cached is None:
@@ -195,12 +210,13 @@ class Builder:
         self.state = _State(base_name=image.reference)
         self.state.env = dict(image.env)
         self.state.config = {
-            "Cmd": list(image.cmd) or None, "Entrypoint": list(image.entrypoint) or None,
+            "Cmd": list(image.cmd) or None,
+            "Entrypoint": list(image.entrypoint) or None,
             "WorkingDir": "" if image.working_dir == "/" else image.working_dir,
             "User": image.user,
             "ExposedPorts": {f"{port}/tcp": {} for port in image.exposed_ports} or None,
             "StopSignal": "" if image.stop_signal == "SIGTERM" else image.stop_signal,
-        }  # fmt: skip
+        }
         changes = oci.tree_changes({}, tree)
         self.cache_valid = True
         self._add_layer(changes, text, f"kubelab catalog image {image.reference}", key)
@@ -233,18 +249,26 @@ class Builder:
         argv = instruction.exec_form() or ["/bin/sh", "-c", instruction.arguments]
         shown = f"RUN {instruction.arguments}"
         env = {**self.state.args, **self.state.env}
-        key = _chain(self.state.key, "RUN", json.dumps(argv), json.dumps(env, sort_keys=True),
-                     json.dumps(self.state.config, sort_keys=True))  # fmt: skip
+        key = _chain(
+            self.state.key,
+            "RUN",
+            json.dumps(argv),
+            json.dumps(env, sort_keys=True),
+            json.dumps(self.state.config, sort_keys=True),
+        )
         created_by = f"RUN {' '.join(argv)} # buildkit"
         cached = self.store.cached(key) if self.cache_valid else None
         if cached is not None:
             changes = oci.read_layer(self.store.read_blob(cached["layer"]["digest"]))
         else:
             if "/bin/sh" not in self.state.tree and instruction.exec_form() is None:
-                raise BuildError(f"{where}: {shown}: the image has no /bin/sh to run it with "
-                                 "(use the exec form, RUN [\"program\", \"arg\"])")  # fmt: skip
-            changes = run_step(self.state.runtime_image(), self.state.tree, argv, env, where,
-                               shown).changes  # fmt: skip
+                raise BuildError(
+                    f"{where}: {shown}: the image has no /bin/sh to run it with "
+                    '(use the exec form, RUN ["program", "arg"])'
+                )
+            changes = run_step(
+                self.state.runtime_image(), self.state.tree, argv, env, where, shown
+            ).changes
         self._add_layer(changes, shown, created_by, key)
 
     def _copy(self, instruction: Instruction, where: str) -> None:
@@ -302,8 +326,9 @@ class Builder:
 
     # -- instructions that only change the configuration ---------------------------------------
 
-    def _arg_pairs(self, instruction: Instruction, known: Mapping[str, str],
-                   where: str) -> list[tuple[str, str]]:  # fmt: skip
+    @staticmethod
+    def _arg_pairs(instruction: Instruction, known: Mapping[str, str]) -> list[tuple[str, str]]:
+        """``ARG NAME[=default]``: each name with its default (expanded), or its known value."""
         pairs = []
         for word in instruction.arguments.split():
             name, _, default = word.partition("=")
@@ -311,7 +336,7 @@ class Builder:
         return pairs
 
     def _arg(self, instruction: Instruction, where: str) -> None:
-        for name, value in self._arg_pairs(instruction, self._variables(), where):
+        for name, value in self._arg_pairs(instruction, self._variables()):
             self.state.args[name] = self.build_args.get(name, value)
         self._metadata(f"ARG {instruction.arguments}", json.dumps(self.state.args, sort_keys=True))
 
@@ -437,8 +462,14 @@ def build(
     if not file.is_file():
         raise BuildError(f"failed to read dockerfile: open {file}: no such file or directory")
     image_store = ImageStore(Path(store) if store else default_store())
-    builder = Builder(image_store, build_context, file.read_text(), build_args or {},
-                      progress or (lambda line: None), file.name)  # fmt: skip
+    builder = Builder(
+        image_store,
+        build_context,
+        file.read_text(),
+        build_args or {},
+        progress or (lambda line: None),
+        file.name,
+    )
     manifest, steps = builder.build()
     for name in names:
         image_store.tag(name, manifest)

@@ -33,8 +33,9 @@ def _build(args: argparse.Namespace) -> int:
 
     builder = choose_builder(args.builder)
     if builder != "kubelab":
-        command = external_command(builder, args.context, args.tag, args.file,
-                                   _build_args(args.build_arg))  # fmt: skip
+        command = external_command(
+            builder, args.context, args.tag, args.file, _build_args(args.build_arg)
+        )
         return run_external(command)
     build(args.context, args.tag, dockerfile=args.file, build_args=_build_args(args.build_arg))
     return 0
@@ -86,8 +87,10 @@ def _tag(args: argparse.Namespace) -> int:
     store = _store()
     image = store.find(args.source)
     size = len(store.read_blob(image.digest))
-    store.tag(args.target, {"mediaType": image.manifest["mediaType"], "digest": image.digest,
-                            "size": size})  # fmt: skip
+    store.tag(
+        args.target,
+        {"mediaType": image.manifest["mediaType"], "digest": image.digest, "size": size},
+    )
     return 0
 
 
@@ -120,9 +123,11 @@ def register(commands: Any) -> None:
     builder.add_argument("-f", "--file", help="the Dockerfile (default: DIR/Dockerfile)")
     builder.add_argument("--build-arg", action="append", default=[], help="NAME=VALUE")
     builder.add_argument(
-        "--builder", choices=("auto", "kubelab", "minikube", "docker"), default="auto",
+        "--builder",
+        choices=("auto", "kubelab", "minikube", "docker"),
+        default="auto",
         help="who builds: auto uses minikube's builder when the cluster is minikube",
-    )  # fmt: skip
+    )
     builder.add_argument("context", type=str, help="the build context directory")
     builder.set_defaults(func=_guarded(_build))
     actions.add_parser("ls", help="list built images").set_defaults(func=_guarded(_ls))

@@ -15,13 +15,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 #: Instructions the builder carries out.
-SUPPORTED = ("FROM", "ARG", "ENV", "LABEL", "WORKDIR", "USER", "COPY", "ADD", "EXPOSE", "CMD",
-             "ENTRYPOINT", "RUN", "STOPSIGNAL", "VOLUME")  # fmt: skip
+SUPPORTED = (
+    "FROM",
+    "ARG",
+    "ENV",
+    "LABEL",
+    "WORKDIR",
+    "USER",
+    "COPY",
+    "ADD",
+    "EXPOSE",
+    "CMD",
+    "ENTRYPOINT",
+    "RUN",
+    "STOPSIGNAL",
+    "VOLUME",
+)
 #: Real instructions it does not carry out (each needs Docker).
 UNSUPPORTED = ("HEALTHCHECK", "SHELL", "ONBUILD", "MAINTAINER")
 #: Instructions whose arguments get variables expanded by the builder.
-EXPANDED = ("FROM", "ARG", "ENV", "LABEL", "WORKDIR", "USER", "COPY", "ADD", "EXPOSE",
-            "STOPSIGNAL", "VOLUME")  # fmt: skip
+EXPANDED = (
+    "FROM",
+    "ARG",
+    "ENV",
+    "LABEL",
+    "WORKDIR",
+    "USER",
+    "COPY",
+    "ADD",
+    "EXPOSE",
+    "STOPSIGNAL",
+    "VOLUME",
+)
 _VARIABLE = re.compile(r"\\\$|\$(?:\{(\w+)(?::([-+])([^}]*))?\}|(\w+))")
 
 

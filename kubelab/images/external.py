@@ -30,8 +30,13 @@ def choose_builder(requested: str) -> str:
     return "docker" if shutil.which("docker") else "kubelab"
 
 
-def external_command(builder: str, context: str, tags: Sequence[str], dockerfile: str | None,
-                     build_args: Mapping[str, str]) -> list[str]:  # fmt: skip
+def external_command(
+    builder: str,
+    context: str,
+    tags: Sequence[str],
+    dockerfile: str | None,
+    build_args: Mapping[str, str],
+) -> list[str]:
     """The argv of ``minikube image build`` or ``docker build`` for the same build."""
     command = ["minikube", "image", "build"] if builder == "minikube" else ["docker", "build"]
     for tag in tags:
@@ -39,8 +44,11 @@ def external_command(builder: str, context: str, tags: Sequence[str], dockerfile
     if dockerfile:
         command += ["-f", dockerfile]
     for name, value in build_args.items():
-        command += (["--build-opt", f"build-arg={name}={value}"] if builder == "minikube"
-                    else ["--build-arg", f"{name}={value}"])  # fmt: skip
+        command += (
+            ["--build-opt", f"build-arg={name}={value}"]
+            if builder == "minikube"
+            else ["--build-arg", f"{name}={value}"]
+        )
     return [*command, context]
 
 

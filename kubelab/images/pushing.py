@@ -72,8 +72,9 @@ class RegistryClient:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(urljoin(self.base, path), data=body, method=method,
-                                         headers=headers or {})  # fmt: skip
+        request = urllib.request.Request(
+            urljoin(self.base, path), data=body, method=method, headers=headers or {}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as reply:
                 return reply.status, dict(reply.headers), reply.read()
@@ -107,10 +108,14 @@ class RegistryClient:
         for start in range(0, len(data), CHUNK_SIZE):
             chunk = data[start : start + CHUNK_SIZE]
             status, headers, body = self.request(
-                "PATCH", location, chunk,
-                {"Content-Type": "application/octet-stream",
-                 "Content-Range": f"{start}-{start + len(chunk) - 1}"},
-            )  # fmt: skip
+                "PATCH",
+                location,
+                chunk,
+                {
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"{start}-{start + len(chunk) - 1}",
+                },
+            )
             self.expect(status, 202, body, f"uploading {digest}")
             location = headers.get("Location", location)
         separator = "&" if "?" in location else "?"
@@ -118,8 +123,9 @@ class RegistryClient:
         self.expect(status, 201, body, f"finishing the upload of {digest}")
 
     def put_manifest(self, name: str, tag: str, manifest: bytes, media_type: str) -> str:
-        status, headers, body = self.request("PUT", f"/v2/{name}/manifests/{tag}", manifest,
-                                             {"Content-Type": media_type})  # fmt: skip
+        status, headers, body = self.request(
+            "PUT", f"/v2/{name}/manifests/{tag}", manifest, {"Content-Type": media_type}
+        )
         self.expect(status, 201, body, f"uploading the manifest of {name}:{tag}")
         return headers.get("Docker-Content-Digest", "")
 
@@ -167,8 +173,9 @@ def push(
         say(f"{short_id(digest)}: Pushed")
     manifest = images.read_blob(image.digest)
     media_type = image.manifest.get("mediaType", MEDIA_TYPE_MANIFEST)
-    digest = client.put_manifest(reference.repository, reference.tag_or_digest, manifest,
-                                 media_type)  # fmt: skip
+    digest = client.put_manifest(
+        reference.repository, reference.tag_or_digest, manifest, media_type
+    )
     images.tag(target, {"mediaType": media_type, "digest": image.digest, "size": len(manifest)})
     say(f"{reference.tag_or_digest}: digest: {digest} size: {len(manifest)}")
     say(f"Use it in a Pod as: image: {target}")

@@ -28,8 +28,9 @@ from kubelab.images.dockerfile import BuildError
 RUNTIME_PATHS = ("/etc/hostname",)
 #: Kernel file systems, mounted into every container and never part of an image.
 KERNEL_DIRECTORIES = ("/dev", "/proc", "/sys")
-NOT_FOUND = re.compile(r"^(?:/bin/sh: )?(?:\S+: )?(?:line \d+: )?([^:\s]+): (?:command )?not found",
-                       re.MULTILINE)  # fmt: skip
+NOT_FOUND = re.compile(
+    r"^(?:/bin/sh: )?(?:\S+: )?(?:line \d+: )?([^:\s]+): (?:command )?not found", re.MULTILINE
+)
 #: How long a RUN step may take before the build gives up on it.
 RUN_TIMEOUT_SECONDS = 300
 
@@ -85,16 +86,22 @@ def _missing_command(output: str) -> str | None:
 
 
 async def _run(image: Image, argv: list[str], env: Mapping[str, str]) -> tuple[int, str, Tree]:
-    container = Container(image, {"name": "build", "command": argv}, clock=Clock(), env=env,
-                          hostname="buildkitsandbox")  # fmt: skip
+    container = Container(
+        image,
+        {"name": "build", "command": argv},
+        clock=Clock(),
+        env=env,
+        hostname="buildkitsandbox",
+    )
     container.start()
     async with asyncio.timeout(RUN_TIMEOUT_SECONDS):
         status = await container.wait()
     return status.exit_code, container.logs.text(), snapshot(container.fs)
 
 
-def run_step(image: Image, before: Tree, argv: list[str], env: Mapping[str, str],
-             where: str, shown: str) -> RunResult:  # fmt: skip
+def run_step(
+    image: Image, before: Tree, argv: list[str], env: Mapping[str, str], where: str, shown: str
+) -> RunResult:
     """Run ``argv`` on ``image`` (whose files are ``before``); the layer it makes, or an error."""
     try:
         code, output, after = run_blocking(_run(image, argv, env))
@@ -104,8 +111,7 @@ def run_step(image: Image, before: Tree, argv: list[str], env: Mapping[str, str]
         raise BuildError(f"{where}: {shown}: did not finish in {RUN_TIMEOUT_SECONDS}s") from None
     if code != 0:
         described = " ".join(argv)
-        message = (f'{where}: process "{described}" did not complete successfully: '
-                   f"exit code: {code}")  # fmt: skip
+        message = f'{where}: process "{described}" did not complete successfully: exit code: {code}'
         if output.strip():
             message += "\n" + output.rstrip()
         missing = _missing_command(output) if code == 127 else None
@@ -121,7 +127,10 @@ def run_step(image: Image, before: Tree, argv: list[str], env: Mapping[str, str]
                 "programs; if this step needs a real one, build with Docker or minikube."
             )
         raise BuildError(message)
-    kept = {path: data for path, data in before.items()
-            if path.rstrip("/") not in KERNEL_DIRECTORIES
-            and not path.startswith(tuple(d + "/" for d in KERNEL_DIRECTORIES))}  # fmt: skip
+    kept = {
+        path: data
+        for path, data in before.items()
+        if path.rstrip("/") not in KERNEL_DIRECTORIES
+        and not path.startswith(tuple(d + "/" for d in KERNEL_DIRECTORIES))
+    }
     return RunResult(tree_changes(kept, after), output)

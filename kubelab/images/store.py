@@ -120,9 +120,10 @@ class ImageStore:
         """Point ``name`` at a manifest descriptor, replacing what it named before."""
         name = full_name(name)
         entries = [
-            entry for entry in self._index()["manifests"]
+            entry
+            for entry in self._index()["manifests"]
             if entry.get("annotations", {}).get(NAME_ANNOTATION) != name
-        ]  # fmt: skip
+        ]
         tag = normalize_reference(name).tag_or_digest
         annotations = {NAME_ANNOTATION: name, REF_ANNOTATION: tag}
         entries.append({**manifest, "annotations": annotations})
@@ -145,9 +146,12 @@ class ImageStore:
         images = self.images()
         wanted = name.removeprefix("sha256:")
         if len(wanted) >= 4 and all(c in "0123456789abcdef" for c in wanted):
-            matches = [image for image in images
-                       if image.digest.removeprefix("sha256:").startswith(wanted)
-                       or image.image_id.removeprefix("sha256:").startswith(wanted)]  # fmt: skip
+            matches = [
+                image
+                for image in images
+                if image.digest.removeprefix("sha256:").startswith(wanted)
+                or image.image_id.removeprefix("sha256:").startswith(wanted)
+            ]
             if matches:
                 return matches[0]
         full = full_name(name)

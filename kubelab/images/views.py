@@ -41,8 +41,15 @@ def list_table(store: ImageStore) -> str:
     rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
     for image in store.images():
         repository, _, tag = familiar_name(image.name).rpartition(":")
-        rows.append([repository, tag, short_id(image.image_id), image.config.get("created", ""),
-                     human_size(image.size)])  # fmt: skip
+        rows.append(
+            [
+                repository,
+                tag,
+                short_id(image.image_id),
+                image.config.get("created", ""),
+                human_size(image.size),
+            ]
+        )
     return table(rows)
 
 
@@ -106,8 +113,9 @@ def layer_views(store: ImageStore, image: StoredImage) -> list[LayerView]:
                 marked.append(("C" if change.path in tree else "A", change.path))
         files = {c.path: c.data for c in changes if c.kind == "file"}
         created_by = steps[index].get("created_by", "") if index < len(steps) else ""
-        views.append(LayerView(index + 1, layer["digest"], int(layer["size"]), created_by,
-                               marked, files))  # fmt: skip
+        views.append(
+            LayerView(index + 1, layer["digest"], int(layer["size"]), created_by, marked, files)
+        )
         tree = oci.apply_layer(tree, changes)
     return views
 
@@ -118,16 +126,29 @@ def history_table(store: ImageStore, image: StoredImage) -> str:
     rows = []
     for entry in image.config.get("history", []):
         size = 0 if entry.get("empty_layer") else next(views).content_size
-        rows.append([entry.get("created", ""), entry.get("created_by", ""), human_size(size),
-                     entry.get("comment", "")])  # fmt: skip
+        rows.append(
+            [
+                entry.get("created", ""),
+                entry.get("created_by", ""),
+                human_size(size),
+                entry.get("comment", ""),
+            ]
+        )
     return table([["CREATED", "CREATED BY", "SIZE", "COMMENT"], *reversed(rows)])
 
 
 def layers_table(store: ImageStore, image: StoredImage) -> str:
     rows = [["LAYER", "DIGEST", "COMPRESSED", "FILES", "CREATED BY"]]
     for view in layer_views(store, image):
-        rows.append([str(view.index), short_id(view.digest), human_size(view.size),
-                     str(len(view.changes)), view.created_by[:70]])  # fmt: skip
+        rows.append(
+            [
+                str(view.index),
+                short_id(view.digest),
+                human_size(view.size),
+                str(len(view.changes)),
+                view.created_by[:70],
+            ]
+        )
     return table(rows)
 
 
@@ -136,8 +157,10 @@ def diff_text(store: ImageStore, image: StoredImage, *, include_base: bool = Fal
     lines = []
     for view in layer_views(store, image):
         if view.index == 1 and not include_base and len(image.manifest["layers"]) > 1:
-            lines.append(f"layer 1 {short_id(view.digest)}  {view.created_by}  "
-                         f"({len(view.changes)} paths; --all lists them)")  # fmt: skip
+            lines.append(
+                f"layer 1 {short_id(view.digest)}  {view.created_by}  "
+                f"({len(view.changes)} paths; --all lists them)"
+            )
             continue
         lines.append(f"layer {view.index} {short_id(view.digest)}  {view.created_by}")
         for mark, path in view.changes:

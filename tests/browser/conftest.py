@@ -106,8 +106,9 @@ class Lab:
     notebooks: Path
     kubectl: Kubectl
 
-    def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{path}?token={TOKEN}"
+    def url(self, path: str = "", reset: bool = False) -> str:
+        """An address on the server; ``reset`` opens it without the tabs left open before."""
+        return f"http://127.0.0.1:{self.port}/{path}?{'reset&' if reset else ''}token={TOKEN}"
 
     def add_notebook(self, name: str, cells: list[tuple[str, str]]) -> str:
         """Write a notebook of (cell type, source) pairs next to the course's; returns its name."""

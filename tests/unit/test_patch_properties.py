@@ -19,6 +19,8 @@ from kubelab.cluster.api.patch import (
 from kubelab.cluster.schemas import schema_for
 
 PROPERTIES = settings(max_examples=200, deadline=None)
+#: The properties each format's specification states, checked on fewer cases each.
+SPECIFICATION = settings(max_examples=100, deadline=None)
 
 KEYS = st.sampled_from(["a", "b", "c", "d", "e"])
 SCALARS = (
@@ -260,7 +262,7 @@ def test_any_json_patch_gives_a_result_or_an_api_error(document: dict, patch: li
 NEW_KEYS = st.sampled_from(["x", "y", "z"])
 
 
-@PROPERTIES
+@SPECIFICATION
 @given(objects(json_values(SCALARS)), NEW_KEYS, json_values(SCALARS))
 def test_json_patch_add_then_remove_is_the_identity(document: dict, key: str, value: Any) -> None:
     """RFC 6902: "add" creates a member, "remove" takes exactly that member away."""
@@ -273,7 +275,7 @@ def test_json_patch_add_then_remove_is_the_identity(document: dict, key: str, va
 
 # Without nulls: the Go library crashes comparing lists that hold one, and the teaching cluster
 # answers those with the same 500 (see test_any_json_patch_gives_a_result_or_an_api_error).
-@PROPERTIES
+@SPECIFICATION
 @given(objects(json_values(NON_NULL_SCALARS)), KEYS, json_values(NON_NULL_SCALARS) | st.none())
 def test_json_patch_test_passes_exactly_on_an_equal_value(
     document: dict, key: str, value: Any
@@ -293,7 +295,7 @@ def test_json_patch_test_passes_exactly_on_an_equal_value(
             raise AssertionError(f"test of /{key} == {value!r} passed on {document!r}")
 
 
-@PROPERTIES
+@SPECIFICATION
 @given(objects(json_values(SCALARS)).filter(lambda d: "a" in d), NEW_KEYS)
 def test_json_patch_move_is_copy_then_remove(document: dict, target: str) -> None:
     """RFC 6902 section 4.4: "move" is a "remove" from one place and an "add" at another."""
@@ -306,7 +308,7 @@ def test_json_patch_move_is_copy_then_remove(document: dict, target: str) -> Non
     assert "a" not in moved and canonical(moved[target]) == canonical(document["a"])
 
 
-@PROPERTIES
+@SPECIFICATION
 @given(objects(json_values(SCALARS)), st.lists(KEYS, unique=True, max_size=5))
 def test_merge_patch_null_removes_exactly_the_named_members(document: dict, keys: list) -> None:
     """RFC 7386: a null member of the patch removes that member of the target, nothing else."""
@@ -314,7 +316,7 @@ def test_merge_patch_null_removes_exactly_the_named_members(document: dict, keys
     assert canonical(result) == canonical({k: v for k, v in document.items() if k not in keys})
 
 
-@PROPERTIES
+@SPECIFICATION
 @given(NAMES.flatmap(lambda names: st.tuples(st.just(names), st.sampled_from(names))))
 def test_strategic_delete_directive_removes_the_element_with_that_key(
     case: tuple[list[str], str],
@@ -329,7 +331,7 @@ def test_strategic_delete_directive_removes_the_element_with_that_key(
     ]
 
 
-@PROPERTIES
+@SPECIFICATION
 @given(NAMES, NAMES)
 def test_strategic_merge_by_key_merges_each_element_and_keeps_both_orders(
     live: list[str], patched: list[str]

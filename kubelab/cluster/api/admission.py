@@ -12,6 +12,7 @@ from typing import Any
 from kubelab.cluster.api import errors
 from kubelab.cluster.api.allocation import allocate_service_addresses
 from kubelab.cluster.api.authz import prevent_escalation
+from kubelab.cluster.api.defaulttolerations import default_toleration_seconds
 from kubelab.cluster.api.limitranger import limit_ranger
 from kubelab.cluster.api.quota import resource_quota
 from kubelab.cluster.api.rest import ObjectAPI
@@ -64,5 +65,6 @@ def install(api: ObjectAPI) -> None:
     api.admission.append(prevent_escalation)
     api.admission.append(limit_ranger)
     api.admission.append(default_storage_class)
+    api.admission.append(default_toleration_seconds)
     api.admission.append(resource_quota)
     api.delete_admission.append(namespace_lifecycle_delete)

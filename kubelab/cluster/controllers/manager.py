@@ -17,6 +17,7 @@ from kubelab.cluster.controllers.garbagecollector import GarbageCollector
 from kubelab.cluster.controllers.horizontalpodautoscaler import HorizontalPodAutoscalerController
 from kubelab.cluster.controllers.job import JobController
 from kubelab.cluster.controllers.namespace import NamespaceController
+from kubelab.cluster.controllers.nodelifecycle import NodeLifecycleController
 from kubelab.cluster.controllers.persistentvolume import PersistentVolumeController
 from kubelab.cluster.controllers.provisioner import HostPathProvisioner
 from kubelab.cluster.controllers.replicaset import ReplicaSetController
@@ -25,6 +26,7 @@ from kubelab.cluster.controllers.resourcequota import ResourceQuotaController
 from kubelab.cluster.controllers.rootcacert import RootCACertPublisher
 from kubelab.cluster.controllers.serviceaccount import ServiceAccountController
 from kubelab.cluster.controllers.statefulset import StatefulSetController
+from kubelab.cluster.controllers.tainteviction import TaintEvictionController
 from kubelab.cluster.controllers.ttlafterfinished import TTLAfterFinishedController
 
 #: Controllers in start order; each acts as the component its ``name`` says.
@@ -47,6 +49,8 @@ CONTROLLERS: tuple[Any, ...] = (
     HostPathProvisioner,
     ResourceQuotaController,
     CustomResourceDefinitionController,
+    NodeLifecycleController,
+    TaintEvictionController,
 )
 
 

@@ -3,7 +3,12 @@
 It watches pods whose ``spec.nodeName`` is its node and gives each a
 :class:`~kubelab.cluster.kubelet.pod_worker.PodWorker`; it hands out pod IPs from the node's pod
 CIDR; it keeps the node's images, its host paths and its back-off memory; and it proves the node
-is alive by renewing a Lease in ``kube-node-lease`` every ten seconds.
+is alive by renewing a Lease in ``kube-node-lease`` every ten seconds and posting the node's
+conditions when they change (and every five minutes regardless).
+
+A node can be switched off and on again (``kubelab cluster node stop|start``): its kubelet stops
+and every container on it dies, so the node controller sees the Lease go stale. Switched on,
+the kubelet reports the node Ready again and starts the pods still bound to it afresh.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from kubelab.cluster.client import LocalClient, Resource
 from kubelab.cluster.events import EventRecorder
 from kubelab.cluster.kubelet.backoff import Backoff
 from kubelab.cluster.kubelet.images import NodeImages
-from kubelab.cluster.kubelet.node import node_ip, node_name, pod_cidr
+from kubelab.cluster.kubelet.node import healthy_conditions, node_ip, node_name, pod_cidr
 from kubelab.cluster.kubelet.pod_worker import PodWorker
 from kubelab.cluster.network import ClusterNetwork
 from kubelab.cluster.runtime.images import ImageCatalog
@@ -34,6 +39,8 @@ LEASES: Resource = ("coordination.k8s.io", "v1", "leases")
 LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION_SECONDS = 40
 LEASE_RENEW_SECONDS = 10
+#: The kubelet's ``nodeStatusReportFrequency``: unchanged conditions are re-posted this often.
+NODE_STATUS_REPORT_SECONDS = 300
 
 
 class Kubelet:
@@ -59,6 +66,8 @@ class Kubelet:
         self.pull_backoff = Backoff()
         self.workers: dict[str, PodWorker] = {}
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._run_task: asyncio.Task[Any] | None = None
+        self._last_status_report: float | None = None
         node = client.get(NODES, "", self.node_name) or {}
         network_range = ipaddress.ip_network(node.get("spec", {}).get("podCIDR") or pod_cidr(index))
         self._free_ips = [str(ip) for ip in list(network_range.hosts())[1:]]
@@ -94,9 +103,8 @@ class Kubelet:
         if worker is not None:
             worker.update(pod)
             return
-        phase = pod.get("status", {}).get("phase")
-        if phase in ("Succeeded", "Failed") and pod["metadata"].get("deletionTimestamp"):
-            return
+        if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            return  # a finished pod is never run again, also not by a restarted kubelet
         worker = PodWorker(self, pod)
         if pod["metadata"].get("deletionTimestamp"):
             worker.deleting.set()
@@ -166,10 +174,53 @@ class Kubelet:
         lease["spec"]["renewTime"] = now
         self.client.update(LEASES, lease)
 
+    def _post_node_status(self) -> bool:
+        """Post the node's conditions when they differ from what the API shows (the node
+        controller marks them Unknown when the Lease goes stale), or when a report is due.
+        Returns True when the conditions had to change."""
+        node = self.client.get(NODES, "", self.node_name)
+        if node is None:
+            return False
+        now = self.client.clock.now().timestamp()
+        stamp = self.client.clock.timestamp()
+        status = node.setdefault("status", {})
+        current = {c.get("type"): c for c in status.get("conditions") or []}
+        due = self._last_status_report is None or (
+            now - self._last_status_report >= NODE_STATUS_REPORT_SECONDS
+        )
+        changed = False
+        conditions = []
+        for wanted in healthy_conditions(stamp):
+            old = current.pop(wanted["type"], None)
+            same = old is not None and all(
+                old.get(key) == wanted[key] for key in ("status", "reason", "message")
+            )
+            if same and old is not None:
+                wanted["lastTransitionTime"] = old.get("lastTransitionTime") or stamp
+                if not due:
+                    wanted["lastHeartbeatTime"] = old.get("lastHeartbeatTime") or stamp
+            changed = changed or not same
+            conditions.append(wanted)
+        if not (changed or due):
+            return False
+        status["conditions"] = conditions + list(current.values())
+        self.client.update_status(NODES, node)
+        self._last_status_report = now
+        ready = next((c for c in conditions if c["type"] == "Ready"), None)
+        if changed and ready is not None:
+            message = f"Node {self.node_name} status is now: NodeReady"
+            self.events.record(node, "Normal", "NodeReady", message)
+        return changed
+
     async def _heartbeat(self) -> None:
         while True:
             with contextlib.suppress(APIError):
                 self._renew_lease()
+                if self._post_node_status():
+                    # The node controller marked the pods not ready meanwhile: the status
+                    # manager writes each pod's status again as the kubelet knows it.
+                    for worker in list(self.workers.values()):
+                        worker.publish()
             await self.client.clock.sleep(LEASE_RENEW_SECONDS)
 
     def shutdown(self) -> None:
@@ -177,6 +228,33 @@ class Kubelet:
         for worker in list(self.workers.values()):
             for container in worker.containers.values():
                 container.kill()
+
+    # --- switching the node on and off --------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the kubelet is up (it answers exec, logs and port-forward only then)."""
+        return self._run_task is not None and not self._run_task.done()
+
+    def start(self) -> asyncio.Task[Any]:
+        """Start the kubelet (again): it registers its pods afresh and reports the node."""
+        if self._run_task is None or self._run_task.done():
+            self._last_status_report = None
+            self._run_task = asyncio.create_task(self.run(), name=f"kubelet {self.node_name}")
+        return self._run_task
+
+    async def stop(self) -> None:
+        """Switch the node off: the kubelet stops posting status and its containers die."""
+        task = self._run_task
+        if task is None or task.done():
+            return
+        containers = [c for w in self.workers.values() for c in w.containers.values()]
+        workers = list(self._tasks.values())
+        task.cancel()
+        # The workers go first: nobody is left to report the containers' end to the API.
+        await asyncio.gather(task, *workers, return_exceptions=True)
+        for container in containers:
+            container.kill()
 
     async def run(self) -> None:
         tasks = [asyncio.create_task(self._watch_pods()), asyncio.create_task(self._heartbeat())]
@@ -194,4 +272,4 @@ def start_kubelets(
         Kubelet(LocalClient(api, "kubelet"), index, catalog, network, storage_root)
         for index in range(count)
     ]
-    return kubelets, [asyncio.create_task(k.run(), name=f"kubelet {k.node_name}") for k in kubelets]
+    return kubelets, [k.start() for k in kubelets]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -39,11 +38,11 @@ _ROUTES = [
 
 
 def _error_response(error: RegistryError, method: str) -> web.Response:
-    document = {"errors": [{"code": error.code, "message": error.message,
-                            "detail": error.detail}]}  # fmt: skip
+    document = {"errors": [{"code": error.code, "message": error.message, "detail": error.detail}]}
     body = b"" if method == "HEAD" else json.dumps(document).encode()
-    return web.Response(status=error.status, body=body, content_type="application/json",
-                        headers=API_VERSION_HEADER)  # fmt: skip
+    return web.Response(
+        status=error.status, body=body, content_type="application/json", headers=API_VERSION_HEADER
+    )
 
 
 def _unsupported() -> RegistryError:
@@ -64,8 +63,11 @@ def _upload_headers(name: str, session: str, size: int) -> dict[str, str]:
 
 
 def _blob_created(name: str, digest: str) -> web.Response:
-    headers = {**API_VERSION_HEADER, "Location": f"/v2/{name}/blobs/{digest}",
-               "Docker-Content-Digest": digest}  # fmt: skip
+    headers = {
+        **API_VERSION_HEADER,
+        "Location": f"/v2/{name}/blobs/{digest}",
+        "Docker-Content-Digest": digest,
+    }
     return web.Response(status=201, headers=headers)
 
 
@@ -73,16 +75,16 @@ def _content_range_start(request: web.Request) -> int | None:
     value = request.headers.get("Content-Range", "")
     match = re.fullmatch(r"(?:bytes[ =])?(\d+)-(\d+)", value.strip())
     if value and match is None:
-        raise RegistryError(416, "BLOB_UPLOAD_INVALID", "blob upload invalid",
-                            f"malformed Content-Range {value!r}")  # fmt: skip
+        raise RegistryError(
+            416, "BLOB_UPLOAD_INVALID", "blob upload invalid", f"malformed Content-Range {value!r}"
+        )
     return int(match.group(1)) if match else None
 
 
 async def _tags(request: web.Request, storage: RegistryStorage, name: str) -> web.Response:
     if request.method != "GET":
         raise _unsupported()
-    return web.json_response({"name": name, "tags": storage.tags(name)},
-                             headers=API_VERSION_HEADER)  # fmt: skip
+    return web.json_response({"name": name, "tags": storage.tags(name)}, headers=API_VERSION_HEADER)
 
 
 async def _manifest(
@@ -91,14 +93,21 @@ async def _manifest(
     if request.method == "PUT":
         media_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         digest = storage.put_manifest(name, reference, await request.read(), media_type)
-        headers = {**API_VERSION_HEADER, "Docker-Content-Digest": digest,
-                   "Location": f"/v2/{name}/manifests/{digest}"}  # fmt: skip
+        headers = {
+            **API_VERSION_HEADER,
+            "Docker-Content-Digest": digest,
+            "Location": f"/v2/{name}/manifests/{digest}",
+        }
         return web.Response(status=201, headers=headers)
     if request.method not in ("GET", "HEAD"):
         raise _unsupported()
     content, media_type, digest = storage.manifest(name, reference)
-    headers = {**API_VERSION_HEADER, "Docker-Content-Digest": digest, "Content-Type": media_type,
-               "Content-Length": str(len(content))}  # fmt: skip
+    headers = {
+        **API_VERSION_HEADER,
+        "Docker-Content-Digest": digest,
+        "Content-Type": media_type,
+        "Content-Length": str(len(content)),
+    }
     if request.method == "HEAD":
         return web.Response(status=200, headers=headers)
     return web.Response(status=200, body=content, headers=headers)
@@ -164,8 +173,9 @@ async def handle(request: web.Request) -> web.Response:
         if tail == "":
             return web.json_response({}, headers=API_VERSION_HEADER)
         if tail == "_catalog":
-            return web.json_response({"repositories": storage.repositories()},
-                                     headers=API_VERSION_HEADER)  # fmt: skip
+            return web.json_response(
+                {"repositories": storage.repositories()}, headers=API_VERSION_HEADER
+            )
         for pattern, kind in _ROUTES:
             match = pattern.match(tail)
             if match is None:
@@ -184,9 +194,6 @@ async def handle(request: web.Request) -> web.Response:
         raise RegistryError(404, "NAME_UNKNOWN", "repository name not known to registry", tail)
     except RegistryError as error:
         return _error_response(error, request.method)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_routes(app: web.Application, storage: RegistryStorage) -> None:

@@ -119,8 +119,9 @@ def read_layer(blob: bytes) -> list[Change]:
             if base == OPAQUE_WHITEOUT:
                 changes.append(Change(parent.rstrip("/") + "/", "opaque"))
             elif base.startswith(WHITEOUT_PREFIX):
-                changes.append(Change(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]),
-                                      "whiteout"))  # fmt: skip
+                changes.append(
+                    Change(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]), "whiteout")
+                )
             elif member.isdir():
                 changes.append(Change(name.rstrip("/") + "/", "dir"))
             elif member.isfile():

@@ -44,8 +44,9 @@ class RegistryImages:
 
     def lookup(self, reference: ImageReference) -> Image | None:
         try:
-            content, _, digest = self.storage.manifest(reference.repository,
-                                                       reference.tag_or_digest)  # fmt: skip
+            content, _, digest = self.storage.manifest(
+                reference.repository, reference.tag_or_digest
+            )
         except RegistryError:
             return None
         cached = self._images.get(digest)

@@ -42,8 +42,9 @@ def blob_unknown(digest: str) -> RegistryError:
 
 
 def digest_invalid(detail: str) -> RegistryError:
-    return RegistryError(400, "DIGEST_INVALID", "provided digest did not match uploaded content",
-                         detail)  # fmt: skip
+    return RegistryError(
+        400, "DIGEST_INVALID", "provided digest did not match uploaded content", detail
+    )
 
 
 def check_name(name: str) -> None:
@@ -106,8 +107,12 @@ class RegistryStorage:
         """Add a chunk; ``start`` (from ``Content-Range``) must be where the upload ends now."""
         size = self.upload_size(session)
         if start is not None and start != size:
-            raise RegistryError(416, "BLOB_UPLOAD_INVALID", "blob upload invalid",
-                                f"chunk starts at {start}, upload has {size} bytes")  # fmt: skip
+            raise RegistryError(
+                416,
+                "BLOB_UPLOAD_INVALID",
+                "blob upload invalid",
+                f"chunk starts at {start}, upload has {size} bytes",
+            )
         with self._upload_path(session).open("ab") as handle:
             handle.write(data)
         return size + len(data)
@@ -143,13 +148,18 @@ class RegistryStorage:
         if is_digest and reference != digest:
             raise digest_invalid(f"manifest has digest {digest}, not {reference}")
         if not is_digest and not TAG_PATTERN.match(reference):
-            raise RegistryError(400, "TAG_INVALID", "manifest tag did not match URI",
-                                {"tag": reference})  # fmt: skip
+            raise RegistryError(
+                400, "TAG_INVALID", "manifest tag did not match URI", {"tag": reference}
+            )
         document = self._parse_manifest(data, media_type)
         for descriptor in [document.get("config", {}), *document.get("layers", [])]:
             if self.blob_size(str(descriptor.get("digest", ""))) is None:
-                raise RegistryError(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry",
-                                    {"digest": descriptor.get("digest")})  # fmt: skip
+                raise RegistryError(
+                    400,
+                    "MANIFEST_BLOB_UNKNOWN",
+                    "blob unknown to registry",
+                    {"digest": descriptor.get("digest")},
+                )
         self.write_blob(data)
         (repository / "manifests").mkdir(parents=True, exist_ok=True)
         (repository / "manifests" / digest.removeprefix("sha256:")).write_text(
@@ -174,16 +184,21 @@ class RegistryStorage:
             or not isinstance(document.get("config"), dict)
             or not isinstance(document.get("layers"), list)
         ):
-            raise RegistryError(400, "MANIFEST_INVALID", "manifest invalid",
-                                "expected an image manifest, schemaVersion 2")  # fmt: skip
+            raise RegistryError(
+                400,
+                "MANIFEST_INVALID",
+                "manifest invalid",
+                "expected an image manifest, schemaVersion 2",
+            )
         return document
 
     def resolve(self, name: str, reference: str) -> str:
         """The digest of manifest ``reference`` (a tag or digest) in repository ``name``."""
         repository = self._repository(name)
         if not repository.is_dir():
-            raise RegistryError(404, "NAME_UNKNOWN", "repository name not known to registry",
-                                {"name": name})  # fmt: skip
+            raise RegistryError(
+                404, "NAME_UNKNOWN", "repository name not known to registry", {"name": name}
+            )
         if ":" in reference:
             if (repository / "manifests" / reference.removeprefix("sha256:")).is_file():
                 return reference
@@ -200,8 +215,9 @@ class RegistryStorage:
     def tags(self, name: str) -> list[str]:
         repository = self._repository(name)
         if not repository.is_dir():
-            raise RegistryError(404, "NAME_UNKNOWN", "repository name not known to registry",
-                                {"name": name})  # fmt: skip
+            raise RegistryError(
+                404, "NAME_UNKNOWN", "repository name not known to registry", {"name": name}
+            )
         tags = repository / "tags"
         return sorted(path.name for path in tags.iterdir()) if tags.is_dir() else []
 

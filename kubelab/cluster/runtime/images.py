@@ -283,9 +283,21 @@ class ImageCatalog:
             f'failed to pull and unpack image "{reference}": '
             f'failed to resolve reference "{reference}": '
         )
-        registry = normalize_reference(image).registry
-        if registry in self._registries or self._has_repository(normalize_reference(image)):
+        parsed = normalize_reference(image)
+        if parsed.registry in self._registries or self._has_repository(parsed):
             return PullError(reference, "NotFound", f"{prefix}{reference}: not found")
+        host, _, port = parsed.registry.partition(":")
+        if host in ("localhost", "127.0.0.1") and port:
+            # Nothing listens there (a registry of an earlier start, on another port).
+            url = (
+                f"http://{parsed.registry}/v2/{parsed.repository}/manifests/{parsed.tag_or_digest}"
+            )
+            return PullError(
+                reference,
+                "Unknown",
+                f'{prefix}failed to do request: Head "{url}": '
+                f"dial tcp 127.0.0.1:{port}: connect: connection refused",
+            )
         return PullError(
             reference,
             "Unknown",

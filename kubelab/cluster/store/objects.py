@@ -29,6 +29,8 @@ from kubelab.cluster.store.indexes import Identity, Index, IndexFunction, own_ui
 
 #: How many recent changes a watch can resume from (etcd compaction keeps a window, too).
 HISTORY_SIZE = 20_000
+#: The one empty dict that every empty leaf of a stored ``fieldsV1`` tree is.
+_EMPTY_LEAF: dict[str, Any] = {}
 
 
 class StoreError(Exception):
@@ -108,7 +110,7 @@ class ObjectStore:
         for key, namespace, name, body in self._db.execute(
             "SELECT key, namespace, name, body FROM objects"
         ):
-            self._place(key, namespace, name, json.loads(body))
+            self._place(key, namespace, name, _share_field_leaves(json.loads(body)))
         self._history: deque[Change] = deque(maxlen=HISTORY_SIZE)
         self._startup_revision = self._revision
         self._compacted = 0
@@ -220,6 +222,7 @@ class ObjectStore:
     ) -> dict[str, Any]:
         revision = self._revision + 1
         obj["metadata"]["resourceVersion"] = str(revision)
+        _share_field_leaves(obj)
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             if change_type == "DELETED":
@@ -275,6 +278,27 @@ class ObjectStore:
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _share_field_leaves(obj: dict[str, Any]) -> dict[str, Any]:
+    """Make every empty leaf of the object's ``managedFields`` trees one shared dict.
+
+    Most of the dicts in a pod are such leaves (``"f:image": {}``), in every version the watch
+    history keeps. Stored objects are never changed in place (readers copy them first), so one
+    shared leaf serves them all and a thousand pods take tens of megabytes less."""
+    for entry in obj.get("metadata", {}).get("managedFields") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("fieldsV1"), dict):
+            _share_leaves(entry["fieldsV1"])
+    return obj
+
+
+def _share_leaves(tree: dict[str, Any]) -> None:
+    for name, child in tree.items():
+        if isinstance(child, dict):
+            if child:
+                _share_leaves(child)
+            else:
+                tree[name] = _EMPTY_LEAF
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str]:

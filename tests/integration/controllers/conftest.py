@@ -11,6 +11,7 @@ real kubelet.)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -228,10 +229,31 @@ def _register_plain_nodes(client: LocalClient) -> None:
         client.update_status(NODES, node)
 
 
+async def _renew_leases(client: LocalClient) -> None:
+    """The plain nodes' heartbeat, so that the node controller does not find them lost."""
+    leases = ("coordination.k8s.io", "v1", "leases")
+    while True:
+        for name, _, _ in PLAIN_NODES:
+            lease = client.get(leases, "kube-node-lease", name) or {
+                "metadata": {"name": name, "namespace": "kube-node-lease"},
+                "spec": {"holderIdentity": name, "leaseDurationSeconds": 40},
+            }
+            lease["spec"]["renewTime"] = client.clock.micro_timestamp()
+            if "uid" in lease["metadata"]:
+                client.update(leases, lease)
+            else:
+                client.create(leases, "kube-node-lease", lease)
+        await client.clock.sleep(10)
+
+
 @pytest.fixture(scope="session")
 def kubeletless_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
     """A cluster whose four nodes have no kubelet: ``node-a``, ``node-b`` (disk=ssd),
-    ``node-c`` (tainted dedicated=infra) and ``node-d`` (tainted gpu)."""
+    ``node-c`` (tainted dedicated=infra) and ``node-d`` (tainted gpu). Their Leases are renewed
+    as a kubelet would, so the nodes stay Ready."""
     with EmbeddedCluster(tmp_path_factory.mktemp("kubelab-kubeletless"), nodes=0) as running:
-        running.run_sync(_register_plain_nodes, LocalClient(running.cluster.api, "test-setup"))
+        client = LocalClient(running.cluster.api, "test-setup")
+        running.run_sync(_register_plain_nodes, client)
+        heartbeat = running.run_sync(asyncio.ensure_future, _renew_leases(client))
         yield running
+        running.run_sync(heartbeat.cancel)

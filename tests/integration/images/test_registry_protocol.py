@@ -33,8 +33,12 @@ def call(cluster: EmbeddedCluster) -> Any:
 
     def request(method: str, path: str, body: bytes | None = None, **headers: str) -> Reply:
         url = path if path.startswith("http") else base + path
-        sent = urllib.request.Request(url, data=body, method=method,
-                                      headers={k.replace("_", "-"): v for k, v in headers.items()})
+        sent = urllib.request.Request(
+            url,
+            data=body,
+            method=method,
+            headers={k.replace("_", "-"): v for k, v in headers.items()},
+        )
         try:
             with urllib.request.urlopen(sent, timeout=10) as reply:
                 return Reply(reply.status, reply.headers, reply.read())
@@ -85,22 +89,32 @@ def test_manifests_by_tag_and_digest_and_tag_list(call: Any, repository: str) ->
     config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
     layer = b"\x1f\x8b not really a layer, the registry does not look inside"
     for blob in (config, layer):
-        assert call("POST", f"/v2/{repository}/blobs/uploads/?digest={digest_of(blob)}",
-                    blob).status == 201  # fmt: skip
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": MEDIA_TYPE_MANIFEST,
-        "config": {"mediaType": MEDIA_TYPE_CONFIG, "digest": digest_of(config),
-                   "size": len(config)},
-        "layers": [{"mediaType": MEDIA_TYPE_LAYER, "digest": digest_of(layer),
-                    "size": len(layer)}],
-    }).encode()  # fmt: skip
-    put = call("PUT", f"/v2/{repository}/manifests/v1", manifest,
-               Content_Type=MEDIA_TYPE_MANIFEST)  # fmt: skip
+        assert (
+            call("POST", f"/v2/{repository}/blobs/uploads/?digest={digest_of(blob)}", blob).status
+            == 201
+        )
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MEDIA_TYPE_MANIFEST,
+            "config": {
+                "mediaType": MEDIA_TYPE_CONFIG,
+                "digest": digest_of(config),
+                "size": len(config),
+            },
+            "layers": [
+                {"mediaType": MEDIA_TYPE_LAYER, "digest": digest_of(layer), "size": len(layer)}
+            ],
+        }
+    ).encode()
+    put = call("PUT", f"/v2/{repository}/manifests/v1", manifest, Content_Type=MEDIA_TYPE_MANIFEST)
     assert (put.status, put.headers["Docker-Content-Digest"]) == (201, digest_of(manifest))
     by_tag = call("GET", f"/v2/{repository}/manifests/v1")
     assert (by_tag.body, by_tag.headers["Content-Type"]) == (manifest, MEDIA_TYPE_MANIFEST)
     by_digest = call("HEAD", f"/v2/{repository}/manifests/{digest_of(manifest)}")
     assert by_digest.status == 200 and by_digest.headers["Content-Length"] == str(len(manifest))
+    unknown = call("GET", f"/v2/{repository}/manifests/v2")
+    assert unknown.status == 404 and unknown.errors() == ["MANIFEST_UNKNOWN"]
     tags = call("GET", f"/v2/{repository}/tags/list")
     assert json.loads(tags.body) == {"name": repository, "tags": ["v1"]}
 
@@ -112,11 +126,10 @@ def test_manifests_by_tag_and_digest_and_tag_list(call: Any, repository: str) ->
         ("GET", "/v2/{repo}/tags/list", 404, "NAME_UNKNOWN"),
         ("GET", "/v2/{repo}/blobs/sha256:" + "0" * 64, 404, "BLOB_UNKNOWN"),
         ("GET", "/v2/Bad_Name/tags/list", 400, "NAME_INVALID"),
-        ("PATCH", "/v2/{repo}/blobs/uploads/" + str(uuid.UUID(int=1)), 404,
-         "BLOB_UPLOAD_UNKNOWN"),
+        ("PATCH", "/v2/{repo}/blobs/uploads/" + str(uuid.UUID(int=1)), 404, "BLOB_UPLOAD_UNKNOWN"),
         ("PUT", "/v2/{repo}/manifests/v1", 400, "MANIFEST_INVALID"),
     ],
-)  # fmt: skip
+)
 def test_errors_use_the_spec_codes(
     call: Any, repository: str, method: str, path: str, status: int, code: str
 ) -> None:
@@ -129,12 +142,16 @@ def test_unknown_manifest_and_unknown_blob_in_a_manifest(call: Any, repository: 
     config = b"{}"
     call("POST", f"/v2/{repository}/blobs/uploads/?digest={digest_of(config)}", config)
     missing = "sha256:" + "1" * 64
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": MEDIA_TYPE_MANIFEST,
-        "config": {"mediaType": MEDIA_TYPE_CONFIG, "digest": digest_of(config), "size": 2},
-        "layers": [{"mediaType": MEDIA_TYPE_LAYER, "digest": missing, "size": 1}],
-    }).encode()  # fmt: skip
-    reply = call("PUT", f"/v2/{repository}/manifests/v1", manifest,
-                 Content_Type=MEDIA_TYPE_MANIFEST)  # fmt: skip
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MEDIA_TYPE_MANIFEST,
+            "config": {"mediaType": MEDIA_TYPE_CONFIG, "digest": digest_of(config), "size": 2},
+            "layers": [{"mediaType": MEDIA_TYPE_LAYER, "digest": missing, "size": 1}],
+        }
+    ).encode()
+    reply = call(
+        "PUT", f"/v2/{repository}/manifests/v1", manifest, Content_Type=MEDIA_TYPE_MANIFEST
+    )
     assert reply.status == 400 and reply.errors() == ["MANIFEST_BLOB_UNKNOWN"]
     assert json.loads(reply.body)["errors"][0]["detail"] == {"digest": missing}

@@ -176,8 +176,9 @@ def test_attach_it_reaches_the_running_shell(kubectl, namespace, terminal):
 def test_attach_i_feeds_lines_and_leaves_stdin_open(kubectl, namespace, transport):
     kubectl("apply", "-f", "-", input=stdin_pod(namespace, "reader"))
     kubectl("wait", "--for=condition=Ready", "pod/reader", "-n", namespace, "--timeout=60s")
+    script = "echo one\nread name\nkubelab\necho hi $name\n"
     first = run_kubectl(kubectl, "attach", "-i", "reader", "-n", namespace,
-                        input="echo one\nread name\nkubelab\necho hi $name\n", env=transport)  # fmt: skip
+                        input=script, env=transport)  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert first.stdout == "one\nhi kubelab\n"
     assert pod_phase(kubectl, namespace, "reader") == "Running"
@@ -186,8 +187,8 @@ def test_attach_i_feeds_lines_and_leaves_stdin_open(kubectl, namespace, transpor
     assert second.returncode == 0
     assert second.stderr.splitlines()[-1] == "two"
     wait_for(lambda: pod_phase(kubectl, namespace, "reader") == "Failed", what="the exit")
-    state = kubectl("get", "pod", "reader", "-n", namespace,
-                    "-o", "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}")  # fmt: skip
+    exit_code = "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}"
+    state = kubectl("get", "pod", "reader", "-n", namespace, "-o", exit_code)
     assert state == "4"
 
 

@@ -119,11 +119,27 @@ def test_a_pod_being_created_is_converging() -> None:
 
 
 def test_image_pull_errors_name_the_image() -> None:
-    p = pod("web", containerStatuses=waiting("ImagePullBackOff", "Back-off pulling image"))
+    p = pod(
+        "web",
+        containerStatuses=waiting("ImagePullBackOff", "Back-off pulling image"),
+        spec={"containers": [{"name": "app", "image": "ngnix:1.25"}]},
+    )
     p["status"]["containerStatuses"][0]["image"] = "ngnix:1.25"
     (finding,) = pod_findings(p, view(p))
     assert finding.cause == "image-pull" and not finding.converging
     assert "cannot pull its image ngnix:1.25 (ImagePullBackOff)" in finding.message
+
+
+def test_a_pull_error_for_an_image_already_corrected_is_converging() -> None:
+    p = pod(
+        "web",
+        containerStatuses=waiting("ImagePullBackOff", "Back-off pulling image"),
+        spec={"containers": [{"name": "app", "image": "nginx:1.27"}]},
+    )
+    p["status"]["containerStatuses"][0]["image"] = "ngnix:1.27"
+    (finding,) = pod_findings(p, view(p))
+    assert finding.cause == "image-changed" and finding.converging
+    assert "could not pull ngnix:1.27" in finding.message and "nginx:1.27" in finding.message
 
 
 def test_a_crash_loop_carries_the_last_log_lines() -> None:

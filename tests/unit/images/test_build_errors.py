@@ -35,7 +35,7 @@ def test_a_failing_supported_command_reports_its_exit_code(tmp_path: Path) -> No
 
 
 def test_unknown_base_image_lists_the_catalog(tmp_path: Path) -> None:
-    context = dockerfile(tmp_path, "FROM node:20\nCMD [\"node\"]\n")
+    context = dockerfile(tmp_path, 'FROM node:20\nCMD ["node"]\n')
     with pytest.raises(BuildError) as raised:
         build(context, "x:1", store=tmp_path / "store", progress=None)
     message = str(raised.value)
@@ -59,3 +59,16 @@ def test_the_command_prints_the_error_and_exits_1(
     assert code == 1
     assert err.startswith('error: Dockerfile:2: process "/bin/sh -c pip install flask"')
     assert "Traceback" not in err and '"pip" is not a command' in err
+
+
+def test_push_without_a_running_cluster_says_how_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KUBELAB_HOME", str(tmp_path / "home"))
+    context = dockerfile(tmp_path, "FROM busybox\n")
+    assert main(["image", "build", "--builder", "kubelab", "-t", "x:1", str(context)]) == 0
+    capsys.readouterr()
+    assert main(["image", "push", "x:1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: The teaching cluster is not running")
+    assert "kubelab cluster up" in err and "minikube image build" in err

@@ -44,8 +44,10 @@ def test_variables_expand_like_docker(text: str, expected: str) -> None:
 
 def test_env_and_label_pairs() -> None:
     assert key_values('A=1 B="two words" C=', "Dockerfile:1") == [
-        ("A", "1"), ("B", "two words"), ("C", ""),
-    ]  # fmt: skip
+        ("A", "1"),
+        ("B", "two words"),
+        ("C", ""),
+    ]
     assert key_values("NAME a value with spaces", "Dockerfile:1") == [
         ("NAME", "a value with spaces")
     ]

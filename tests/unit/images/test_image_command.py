@@ -76,7 +76,8 @@ def test_the_whiteout_is_a_real_tar_entry(layered: str, home: Path) -> None:
     import io
     import tarfile
 
-    names = tarfile.open(fileobj=io.BytesIO(oci.decompress(top))).getnames()
+    with tarfile.open(fileobj=io.BytesIO(oci.decompress(top))) as archive:
+        names = archive.getnames()
     assert "data/.wh.tmp.txt" in names and "etc/.wh.os-release" in names
 
 
@@ -92,7 +93,7 @@ def test_ls_inspect_history_layers(layered: str, capsys: pytest.CaptureFixture[s
     assert document["RepoTags"] == ["layers:1"] and len(document["RootFS"]["Layers"]) == 3
     code, out, _ = run(capsys, "history", layered)
     lines = out.splitlines()
-    assert "CMD [\"/data/greeting.txt\"]" in lines[1] and "catalog image" in lines[-1]
+    assert 'CMD ["/data/greeting.txt"]' in lines[1] and "catalog image" in lines[-1]
     code, out, _ = run(capsys, "layers", layered)
     assert len(out.splitlines()) == 4 and "RUN /bin/sh -c mkdir -p /data" in out
 
@@ -116,8 +117,16 @@ def test_the_installed_command_builds(tmp_path: Path) -> None:
     environment = {**os.environ, "KUBELAB_HOME": str(tmp_path / "home")}
     environment.pop("KUBELAB_CONTEXT", None)
     kubelab = Path(sys.executable).parent / "kubelab"
-    command = [str(kubelab), "image", "build", "--builder", "kubelab", "-t", "hello:1",
-               str(context)]  # fmt: skip
+    command = [
+        str(kubelab),
+        "image",
+        "build",
+        "--builder",
+        "kubelab",
+        "-t",
+        "hello:1",
+        str(context),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "=> [2/2] COPY hello.txt /" in result.stdout

@@ -55,10 +55,13 @@ MANIFEST_SCHEMA = {
         "schemaVersion": {"const": 2},
         "mediaType": {"const": oci.MEDIA_TYPE_MANIFEST},
         "config": descriptor_schema(oci.MEDIA_TYPE_CONFIG),
-        "layers": {"type": "array", "minItems": 1,
-                   "items": descriptor_schema(oci.MEDIA_TYPE_LAYER)},
+        "layers": {
+            "type": "array",
+            "minItems": 1,
+            "items": descriptor_schema(oci.MEDIA_TYPE_LAYER),
+        },
     },
-}  # fmt: skip
+}
 CONFIG_SCHEMA = {
     "type": "object",
     "required": ["architecture", "os", "rootfs"],
@@ -70,8 +73,10 @@ CONFIG_SCHEMA = {
             "type": "object",
             "properties": {
                 "User": {"type": "string"},
-                "ExposedPorts": {"type": "object",
-                                 "propertyNames": {"pattern": "^[0-9]+(/(tcp|udp|sctp))?$"}},
+                "ExposedPorts": {
+                    "type": "object",
+                    "propertyNames": {"pattern": "^[0-9]+(/(tcp|udp|sctp))?$"},
+                },
                 "Env": {"type": "array", "items": {"type": "string", "pattern": "^[^=]+="}},
                 "Entrypoint": {"type": ["array", "null"], "items": {"type": "string"}},
                 "Cmd": {"type": ["array", "null"], "items": {"type": "string"}},
@@ -82,13 +87,23 @@ CONFIG_SCHEMA = {
         "rootfs": {
             "type": "object",
             "required": ["type", "diff_ids"],
-            "properties": {"type": {"const": "layers"}, "diff_ids": {"type": "array",
-                                                                     "items": DIGEST}},
+            "properties": {
+                "type": {"const": "layers"},
+                "diff_ids": {"type": "array", "items": DIGEST},
+            },
         },
-        "history": {"type": "array", "items": {"type": "object", "properties": {
-            "created_by": {"type": "string"}, "empty_layer": {"type": "boolean"}}}},
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "created_by": {"type": "string"},
+                    "empty_layer": {"type": "boolean"},
+                },
+            },
+        },
     },
-}  # fmt: skip
+}
 
 
 def blob(layout: Path, descriptor: dict[str, Any]) -> bytes:
@@ -153,9 +168,7 @@ def test_same_inputs_same_digest_and_every_step_cached(
     assert not any(step.cached for step in elsewhere.steps)
 
 
-def test_changing_one_file_rebuilds_only_the_last_layer(
-    first: BuildResult, context: Path
-) -> None:
+def test_changing_one_file_rebuilds_only_the_last_layer(first: BuildResult, context: Path) -> None:
     lines: list[str] = []
     source = context / "app.py"
     source.write_text(source.read_text().replace("Hello from kubelab!", "Hello, class!"))

@@ -103,13 +103,14 @@ def kubelets(request: web.Request) -> dict[str, Kubelet]:
 def on_node(request: web.Request, api: ObjectAPI, pod: dict[str, Any]) -> PodOnNode | None:
     """The pod's kubelet, or None while the pod is not scheduled.
 
-    A pod bound to a node that has no kubelet answers as an unreachable kubelet does.
+    A pod bound to a node that has no kubelet, or whose kubelet is stopped, answers as an
+    unreachable kubelet does.
     """
     node_name = pod.get("spec", {}).get("nodeName")
     if not node_name:
         return None
     kubelet = kubelets(request).get(node_name)
-    if kubelet is None:
+    if kubelet is None or not kubelet.running:
         address = _node_address(api, node_name)
         raise errors.APIError(
             500,

@@ -8,7 +8,9 @@ Tags:
 * ``2.0-broken`` – a bad release: it exits with an error a second after starting, so a rollout
   to it stalls in CrashLoopBackOff and ``kubectl rollout undo`` is the way out.
 
-The application itself is ``programs/demo_app.py``.
+The application is real Python, ``kubelab/course/apps/demo-app/app.py`` (its copy is in the image
+at ``/app/app.py``); ``programs/demo_app.py`` hosts it in the simulated container. The same
+source builds into a real image with ``docker build`` or ``kubelab image build``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from kubelab.cluster.runtime.images import Image, ImageRepository
 from kubelab.cluster.runtime.library import distros
 from kubelab.cluster.runtime.library.official import PATH, sized
+from kubelab.cluster.runtime.programs.demo_app import APP_SOURCE
 from kubelab.cluster.runtime.programs.registry import executable
 
 DEMO_APP_TAGS = {"1.0": "1.0", "2.0": "2.0", "latest": "2.0", "2.0-broken": "2.0-broken"}
@@ -31,6 +34,7 @@ def demo_app() -> ImageRepository:
         files = {
             **base,
             "/app/demo-app": executable("demo-app", version),
+            "/app/app.py": APP_SOURCE.read_bytes(),
             "/config/": b"",
         }
         return Image(

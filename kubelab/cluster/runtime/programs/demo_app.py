@@ -53,8 +53,16 @@ def _only_definitions(tree: ast.Module) -> bool:
     Loading a script must not run its server (or anything else) inside the cluster process; the
     ``if __name__ == "__main__":`` block is skipped because the module gets another name.
     """
-    allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-               ast.Assign, ast.AnnAssign, ast.If)  # fmt: skip
+    allowed = (
+        ast.Import,
+        ast.ImportFrom,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.If,
+    )
     for statement in tree.body:
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
             continue  # a docstring
@@ -108,9 +116,11 @@ class Host:
         self.clock = process.sandbox.clock
         started = self.clock.now()
         self.app: Any = module.DemoApp(
-            dict(process.env), process.sandbox.hostname, ContainerFiles(process),
+            dict(process.env),
+            process.sandbox.hostname,
+            ContainerFiles(process),
             lambda: (self.clock.now() - started).total_seconds(),
-        )  # fmt: skip
+        )
 
     async def log(self, message: str) -> None:
         await self.process.write_out(self.module.log_line(message, self.clock.now()))
@@ -127,8 +137,9 @@ class Host:
             raise ConnectionResetError("the process was killed")
         if reply.action == "exit":
             asyncio.get_running_loop().call_soon(self.process.exit_soon, 1)
-        await self.log(self.app.access(request.method, request.target, reply.status,
-                                       request.client))  # fmt: skip
+        await self.log(
+            self.app.access(request.method, request.target, reply.status, request.client)
+        )
         headers = {
             "Content-Type": reply.content_type,
             "Date": http_date(self.clock.now()),

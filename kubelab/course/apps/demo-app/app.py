@@ -116,12 +116,16 @@ class DemoApp:
                 self.ready_switch = query["set"].lower() in ("true", "1", "yes", "on")
             return Reply(200, "ready\n") if self.is_ready() else Reply(503, "not ready\n")
         if path == "/crash":
-            return Reply(500, "crashing\n", action="exit",
-                         notes=["crash requested: exiting with code 1"])  # fmt: skip
+            return Reply(
+                500, "crashing\n", action="exit", notes=["crash requested: exiting with code 1"]
+            )
         if path == "/hang":
             self.hung = True
-            return Reply(200, "hanging from now on\n",
-                         notes=["hang requested: no more requests will be answered"])  # fmt: skip
+            return Reply(
+                200,
+                "hanging from now on\n",
+                notes=["hang requested: no more requests will be answered"],
+            )
         if path == "/alloc":
             megabytes = int(query["mb"]) if query.get("mb", "").isdigit() else 0
             self.allocated_mb += megabytes
@@ -225,8 +229,9 @@ def serve(app: DemoApp) -> None:
 
 def main() -> None:
     started = time.monotonic()
-    app = DemoApp(dict(os.environ), socket.gethostname(), LocalFiles(),
-                  lambda: time.monotonic() - started)  # fmt: skip
+    app = DemoApp(
+        dict(os.environ), socket.gethostname(), LocalFiles(), lambda: time.monotonic() - started
+    )
 
     def stop(signum: int, frame: object) -> None:
         log("received SIGTERM, shutting down")
