@@ -136,7 +136,8 @@ def contents_html(entries: list[LessonEntry], problem: str | None = None) -> str
             bar = '<span style="color:#8c959f">no exercises</span>'
         colour = STATUS_COLOURS[entry.status]
         rows.append(
-            f'<tr class="kubelab-lesson" data-lesson="{escape(entry.name)}">'
+            f'<tr class="kubelab-lesson" data-lesson="{escape(entry.name)}" '
+            f'data-passed="{entry.passed}" data-exercises="{entry.exercises}">'
             f'<td style="text-align:right;color:#57606a">{escape(entry.number)}</td>'
             f'<td style="text-align:left">{link}</td>'
             f'<td style="text-align:left">{bar}</td>'

@@ -134,8 +134,8 @@ class Tar:
         await self.process.write_err("tar: Exiting with failure status due to previous errors\n")
         return 2
 
-    async def fatal(self, busybox_message: str, gnu_message: str) -> int:
-        """An error after which tar cannot go on."""
+    async def give_up(self, busybox_message: str, gnu_message: str) -> int:
+        """An error after which tar cannot go on, worded as this tar words it."""
         if self.busybox:
             await self.process.write_err(f"tar: {busybox_message}\n")
             return 1
@@ -154,12 +154,13 @@ class Tar:
     async def create(self) -> int:
         if not self.command.names:
             if self.busybox:
-                return await self.fatal("empty archive", "")
-            return await self.fatal(
-                "Cowardly refusing to create an empty archive",
-                "Cowardly refusing to create an empty archive\n"
-                "Try 'tar --help' or 'tar --usage' for more information.",
+                await self.process.write_err("tar: empty archive\n")
+                return 1
+            await self.process.write_err(
+                "tar: Cowardly refusing to create an empty archive\n"
+                "Try 'tar --help' or 'tar --usage' for more information.\n"
             )
+            return 2
         buffer = io.BytesIO()
         mode = "w:gz" if "z" in self.command.flags else "w"
         archive_format = tarfile.USTAR_FORMAT if self.busybox else tarfile.GNU_FORMAT
@@ -216,7 +217,7 @@ class Tar:
             try:
                 self.fs.write(normalize(target, self.process.cwd), data)
             except OSError as problem:
-                return await self.fatal(
+                return await self.give_up(
                     f"can't open '{target}': {problem.strerror}",
                     f"{target}: Cannot open: {problem.strerror}",
                 )
@@ -231,7 +232,7 @@ class Tar:
         try:
             return self.fs.read_bytes(normalize(source, self.process.cwd))
         except OSError as problem:
-            await self.fatal(
+            await self.give_up(
                 f"can't open '{source}': {problem.strerror}",
                 f"{source}: Cannot open: {problem.strerror}",
             )
@@ -248,7 +249,7 @@ class Tar:
     async def extract(self, list_only: bool) -> int:
         if not list_only and not self.fs.is_dir(self.base):
             shown = self.command.directory or "."
-            return await self.fatal(
+            return await self.give_up(
                 f"can't change directory to '{shown}': No such file or directory",
                 f"{shown}: Cannot open: No such file or directory",
             )
@@ -257,13 +258,15 @@ class Tar:
             return 1 if self.busybox else 2
         if not data:
             if self.busybox:
-                return await self.fatal("short read", "")
+                await self.process.write_err("tar: short read\n")
+                return 1
             return 0
         try:
             archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")  # noqa: SIM115
         except tarfile.TarError:
             if self.busybox:
-                return await self.fatal("invalid tar magic", "")
+                await self.process.write_err("tar: invalid tar magic\n")
+                return 1
             await self.complain("This does not look like a tar archive")
             return await self.finish()
         with archive:

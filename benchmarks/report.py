@@ -1,0 +1,115 @@
+"""The Markdown table of a benchmark run: each figure beside its reference, as a ratio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPERATIONS = {
+    "get": "GET one pod",
+    "list_1000_pods": "LIST 1,000 pods",
+    "create": "create a pod",
+    "patch": "merge-patch a pod",
+}
+
+
+def _ratio(value: float | None, reference: float | None) -> str:
+    if not value or not reference:
+        return "–"
+    return f"{value / reference:.1f}×"
+
+
+def _api_rows(api: dict[str, Any]) -> list[str]:
+    cluster, floor, kmock = api["teaching-cluster"], api["floor-https"], api.get("kmock")
+    rows = [
+        "| Request | Teaching cluster p50 / p99 | Floor (HTTPS) p50 / p99 | × floor "
+        "| kmock p50 / p99 | × kmock | Throughput: cluster / floor / kmock (req/s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, label in OPERATIONS.items():
+        mine, base = cluster[key], floor[key]
+        other = kmock[key] if kmock else None
+        kmock_cells = (
+            [f"{other['p50_ms']} / {other['p99_ms']} ms", _ratio(mine["p50_ms"], other["p50_ms"])]
+            if other
+            else ["not measured", "–"]
+        )
+        rows.append(
+            f"| {label} | {mine['p50_ms']} / {mine['p99_ms']} ms "
+            f"| {base['p50_ms']} / {base['p99_ms']} ms | {_ratio(mine['p50_ms'], base['p50_ms'])} "
+            f"| {' | '.join(kmock_cells)} "
+            f"| {mine['throughput_per_s']} / {base['throughput_per_s']} / "
+            f"{other['throughput_per_s'] if other else '–'} |"
+        )
+    return rows
+
+
+def _figure_rows(results: dict[str, Any]) -> list[str]:
+    rows = ["| Figure | Value | Reference | Ratio |", "|---|---|---|---|"]
+    startup = results.get("cluster_startup")
+    if startup:
+        rows.append(
+            f"| `kubelab cluster up`, cold, to a ready API (median) "
+            f"| {startup['cold_up_seconds_median']} s | – | – |"
+        )
+    first = results.get("first_pod")
+    if first:
+        for label, pace in (("learner pace", "learner_pace"), ("test speed", "test_speed")):
+            figures = first[pace]
+            rows.append(
+                f"| Cold `up` to first pod Running, {label} (median) "
+                f"| {figures['first_pod_running_seconds_median']} s | – | – |"
+            )
+    watch = results.get("watch_fanout")
+    if watch:
+        latency = watch["delivery_latency"]
+        rows.append(
+            f"| Watch fan-out: {watch['watchers']} watchers × {watch['changes']} changes, "
+            f"delivery p50 / p99 | {latency['p50_ms']} / {latency['p99_ms']} ms | – | – |"
+        )
+    workloads = results.get("workloads")
+    if isinstance(workloads, dict) and "deployment_100_ready_seconds" in workloads:
+        scale = workloads.get("time_scale")
+        rows += [
+            f"| 100-replica Deployment to all available (time scale {scale}) "
+            f"| {workloads['deployment_100_ready_seconds']} s | – | – |",
+            f"| 1,000 pods on 3 nodes to Running | {workloads['pods_1000_running_seconds']} s "
+            "| – | – |",
+            f"| Resident memory: idle / with 1,000 pods | {workloads['rss_idle_mb']} / "
+            f"{workloads['rss_1000_pods_mb']} MB | – | – |",
+        ]
+        for key, value in sorted(workloads.items()):
+            if key.startswith("rolling_update") or key.startswith("rss_100"):
+                rows.append(f"| {key.replace('_', ' ')} | {value} | – | – |")
+    elif workloads:
+        rows.append(f"| Workloads (100 / 1,000 pods, memory) | {workloads} | – | – |")
+    grading = results.get("grading")
+    if grading:
+        rows.append(
+            f"| `kubelab grade` of a {grading['students']}-student roster "
+            f"({grading['course']}) | {grading['grade_seconds']} s | – | – |"
+        )
+    suite = results.get("test_suite_seconds")
+    rows.append(
+        f"| Whole test suite, wall time | {f'{suite} s' if suite else 'not given'} | – | – |"
+    )
+    return rows
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    lines = [
+        f"Taken {results['taken_at']} on {machine['cpu']}, {machine['cores']} cores, "
+        f"{machine['memory_gb']} GB, {machine['system']}, Python {machine['python']}; "
+        f"load average at start {machine['load_average_at_start']}, "
+        f"at end {results['load_average_at_end']}.",
+        "",
+    ]
+    if "api_latency" in results:
+        lines += ["**API requests** (one at a time for latency; 8 clients for throughput)", ""]
+        lines += _api_rows(results["api_latency"])
+        lines.append("")
+    lines += _figure_rows(results)
+    notes = results.get("notes") or []
+    if notes:
+        lines += [""] + [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
