@@ -173,6 +173,33 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _break(args: argparse.Namespace) -> int:
+    """Break the troubleshooting namespace on purpose, list the ways, or check a fix."""
+    from kubelab.course import breakage
+    from kubelab.course.commands import EXIT_CODES, make_lab, reported_failures
+    from kubelab.course.loader import load_catalog
+
+    try:
+        if args.name is None:
+            print("Break scenarios (kubelab break NAME):")
+            for name, scenario in breakage.scenarios(load_catalog(args.course)).items():
+                print(f"  {name:<20} {scenario.exercise.title}")
+            return 0
+        lab = make_lab(args, args.namespace)
+        if not args.check:
+            print(breakage.break_in(lab, args.name)[1])
+            return 0
+        scenario, report = breakage.check_in(lab, args.name, args.timeout)
+    except reported_failures() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CODES["ERROR"]
+    print(report.text())
+    note = breakage.verdict_note(scenario, report)
+    if note:
+        print(f"\n{note}")
+    return EXIT_CODES[report.outcome.value]
+
+
 def _course_notebooks(chosen: str | None) -> Path | None:
     """The notebooks to open: as given, else ``./notebooks``, else the source checkout's."""
     if chosen:
@@ -320,6 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
         "jupyter_args", nargs=argparse.REMAINDER, help="more JupyterLab options, after --"
     )
     lab.set_defaults(func=_lab)
+
+    breaking = commands.add_parser(
+        "break", help="break the troubleshooting lab's namespace on purpose, to diagnose and fix"
+    )
+    breaking.add_argument("name", nargs="?", help="the scenario (none: list them)")
+    breaking.add_argument("--check", action="store_true", help="check the fix instead")
+    breaking.add_argument("--timeout", type=float, help="seconds --check waits to converge")
+    breaking.add_argument("--namespace", help="use this namespace instead of the lesson's")
+    course_commands.cluster_options(breaking)
+    breaking.set_defaults(func=_break)
 
     course_commands.register(commands)
     grade_command.register(commands)

@@ -418,9 +418,36 @@ def workload_findings(obj: dict[str, Any], view: NamespaceView) -> list[Finding]
             )
     else:
         findings.extend(_rollout_findings(obj, label, spec, status, conditions))
+    rolling = kind == "Deployment" and any(f.converging for f in findings)
+    current = _current_template_hash(obj, view) if rolling else None
     for pod in _pods_of(spec.get("selector"), view):
+        if current is not None and _template_hash(pod) != current:
+            continue  # an old revision's pod, which the rollout in progress replaces
         findings.extend(f for f in pod_findings(pod, view) if not f.converging)
     return findings
+
+
+def _template_hash(obj: dict[str, Any]) -> str | None:
+    return (obj.get("metadata", {}).get("labels") or {}).get("pod-template-hash")
+
+
+def _current_template_hash(deployment: dict[str, Any], view: NamespaceView) -> str | None:
+    """The pod-template-hash of a Deployment's newest ReplicaSet (its highest revision)."""
+    uid = deployment.get("metadata", {}).get("uid")
+    owned = [
+        w
+        for w in view.workloads()
+        if w.get("kind") == "ReplicaSet" and (controller_owner(w) or {}).get("uid") == uid
+    ]
+    if not owned:
+        return None
+
+    def revision(replica_set: dict[str, Any]) -> int:
+        annotations = replica_set.get("metadata", {}).get("annotations") or {}
+        value = str(annotations.get("deployment.kubernetes.io/revision", "0"))
+        return int(value) if value.isdigit() else 0
+
+    return _template_hash(max(owned, key=revision))
 
 
 def _rollout_findings(

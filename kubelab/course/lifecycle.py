@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from kubelab.checks.criteria import NeverCriterion, StateCriterion
 from kubelab.checks.kubeapi import APIRequestError, KubeAPI, UnknownResource
@@ -21,6 +22,9 @@ from kubelab.course.loader import Catalog
 from kubelab.course.model import Answer, Exercise
 
 COMMAND_TIMEOUT = 120.0
+#: Where helm commands of solutions find the course's charts (``${COURSE_CHARTS}/webapp``).
+CHARTS_DIR = Path(__file__).parent / "charts"
+CHARTS_PLACEHOLDER = "${COURSE_CHARTS}"
 _NAMESPACE_FLAGS = ("-n", "--namespace", "-A", "--all-namespaces")
 
 
@@ -62,14 +66,18 @@ def solve(target: Target, exercise: Exercise) -> None:
 
 
 def run_command(connection: Connection, command: str, namespace: str) -> str:
-    """Run one ``kubectl ...`` line against the connection's cluster, in ``namespace``."""
-    args = shlex.split(manifests.substitute(command, namespace))[1:]
+    """Run one ``kubectl ...`` or ``helm ...`` line against the connection's cluster, in
+    ``namespace``. ``${COURSE_CHARTS}`` in a helm line is the course's chart directory, so a
+    solution installs the same chart the course's repository serves, on any cluster."""
+    text = manifests.substitute(command, namespace).replace(CHARTS_PLACEHOLDER, str(CHARTS_DIR))
+    tool, *args = shlex.split(text)
     if not any(arg in _NAMESPACE_FLAGS or arg.startswith("--namespace=") for arg in args):
         # Before any "--": what follows it is the container's command, not kubectl's flags.
         end = args.index("--") if "--" in args else len(args)
         args = [*args[:end], "--namespace", namespace, *args[end:]]
+    run = connection.helm_command if tool == "helm" else connection.kubectl_command
     result = subprocess.run(
-        connection.kubectl_command(*args),
+        run(*args),
         capture_output=True,
         text=True,
         env=connection.environment(),

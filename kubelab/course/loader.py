@@ -93,10 +93,10 @@ def _commands(value: Any, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        raise SpecError(f"{what}: commands is a list of kubectl command lines")
+        raise SpecError(f"{what}: commands is a list of kubectl or helm command lines")
     for command in value:
-        if command.split()[:1] != ["kubectl"]:
-            raise SpecError(f"{what}: commands run kubectl only, not {command!r}")
+        if command.split()[:1] not in (["kubectl"], ["helm"]):
+            raise SpecError(f"{what}: commands run kubectl or helm only, not {command!r}")
     return tuple(value)
 
 

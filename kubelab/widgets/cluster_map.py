@@ -20,9 +20,9 @@ from kubelab.widgets.podstate import PodState, legend, pod_state
 WIDTH = 940
 OWNER_X, OWNER_W = 12, 160
 SET_X, SET_W = 196, 190
-NODE_X, NODE_W = 412, 250
+NODE_X, NODE_W = 412, 270
 POD_X, POD_W, POD_H = NODE_X + 12, NODE_W - 24, 34
-SERVICE_X, SERVICE_W = 730, 198
+SERVICE_X, SERVICE_W = 736, 192
 BOX_H = 40
 TOP = 64
 ROW = POD_H + 8

@@ -21,8 +21,8 @@ from kubelab.progress import Progress
 from kubelab.widgets import START_PAGE
 
 LESSON_NAME = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
-#: "Lesson 00 · " before a notebook's title: the table has a column for the number.
-NUMBER_PREFIX = re.compile(r"^lesson\s+\d+\s*[·:.\-–—]\s*", re.IGNORECASE)
+#: "Lesson 00 · " or "03 · " before a notebook's title: the table has a column for the number.
+NUMBER_PREFIX = re.compile(r"^(lesson\s+)?\d+\s*[·:.\-–—]\s*", re.IGNORECASE)
 #: Where the course's notebooks are in a source checkout.
 SOURCE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

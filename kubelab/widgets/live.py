@@ -101,6 +101,11 @@ class LivePicture:
     def watching(self) -> bool:
         return not self._finished.is_set()
 
+    @property
+    def problem(self) -> str | None:
+        """Why the cluster cannot be watched right now (it keeps trying), or None."""
+        return self._objects.problem
+
     def wait_for_redraw(self, after: int, timeout: float) -> int:
         """Block until more than ``after`` redraws have happened; returns the count."""
         with self._redrawn:
@@ -124,10 +129,12 @@ class LivePicture:
         self.stop()
 
     def __repr__(self) -> str:
-        return self.picture.summary()
+        problem = self.problem
+        summary = self.picture.summary()
+        return f"{summary} (cannot watch the cluster: {problem})" if problem else summary
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": self.picture.summary(), "image/svg+xml": self.svg()}
+        bundle: dict[str, Any] = {"text/plain": repr(self), "image/svg+xml": self.svg()}
         widget = self._notebook_widget()
         if widget is not None:
             shown = widget._repr_mimebundle_()
@@ -149,7 +156,7 @@ class LivePicture:
 
     def _widget_html(self) -> str:
         if self.watching:
-            problem = self._objects.problem
+            problem = self.problem
             state = (
                 f"<span style='color:#cf222e'>cannot watch the cluster: {escape(problem)}</span>"
                 if problem

@@ -18,6 +18,7 @@ from typing import Any
 
 from kubelab.checks.values import quantity_amount
 from kubelab.widgets import svg
+from kubelab.widgets.podstate import Look, legend
 
 WIDTH = 820
 BAR_X, BAR_W, BAR_H = 120, 420, 18
@@ -27,6 +28,7 @@ QOS_COLOURS = {
     "BestEffort": (svg.LIGHT_GREY, svg.GREY),
 }
 RESOURCES = ("cpu", "memory")
+QOS_LOOKS = tuple(Look(name, *colours) for name, colours in QOS_COLOURS.items())
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def resources_svg(
     node_list = sorted(nodes, key=lambda n: str((n.get("metadata") or {}).get("name")))
     node_h = 30 + len(RESOURCES) * 30
     table_top = 60 + len(node_list) * (node_h + 10) + 20
-    height = table_top + 24 + max(1, len(mine)) * 20 + 40
+    height = table_top + 24 + max(1, len(mine)) * 20 + 44
     title = "Resources" + (f" of namespace {namespace}" if namespace else "")
     picture = svg.Svg(WIDTH, height, title)
     picture.text(12, 22, title, size=15, font_weight="600")
@@ -179,6 +181,9 @@ def resources_svg(
             picture.text(x, row_y, value, size=11)
         picture.close("g")
         row_y += 20
+    legend(picture, 12, height - 12, QOS_LOOKS)
+    picture.line(330, height - 22, 330, height - 6, stroke=svg.RED, stroke_width=2)
+    picture.text(338, height - 12, "sum of limits", size=11, fill=svg.MUTED)
     return str(picture)
 
 

@@ -37,6 +37,8 @@ LEASE_NAMESPACE = "kube-node-lease"
 #: ``--node-monitor-period`` and ``--node-monitor-grace-period`` of kube-controller-manager.
 NODE_MONITOR_PERIOD_SECONDS = 5.0
 NODE_MONITOR_GRACE_PERIOD_SECONDS = 50.0
+#: ``--node-startup-grace-period``: for a node whose kubelet never posted a Ready condition.
+NODE_STARTUP_GRACE_PERIOD_SECONDS = 60.0
 #: The conditions the kubelet owns, which go Unknown when it stops posting them.
 KUBELET_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
@@ -111,6 +113,7 @@ class NodeLifecycleController:
         for gone in set(self.health) - names:
             del self.health[gone]
         observed = {}
+        current = []
         for node in nodes:
             name = node["metadata"]["name"]
             if name not in self.health:
@@ -123,11 +126,11 @@ class NodeLifecycleController:
                                    f"Node {name} status is now: NodeNotReady")  # fmt: skip
                 self._mark_pods_not_ready(name)
             self._sync_no_schedule_taints(node)
+            current.append(node)
         every_node_down = bool(nodes) and all(status != "True" for status in observed.values())
-        for node in nodes:
-            self._sync_no_execute_taints(
-                node, "True" if every_node_down else observed[node["metadata"]["name"]]
-            )
+        for node in current:
+            ready = "True" if every_node_down else observed[node["metadata"]["name"]]
+            self._sync_no_execute_taints(node, ready)
 
     def _update_health(self, node: dict[str, Any]) -> dict[str, Any]:
         """Note a renewed Lease or a new heartbeat; past the grace period, mark the node
@@ -145,7 +148,8 @@ class NodeLifecycleController:
         if heartbeat != health.heartbeat or renewed != health.renewed:
             health.probed_at, health.heartbeat, health.renewed = now, heartbeat, renewed
             return node
-        if now - health.probed_at <= NODE_MONITOR_GRACE_PERIOD_SECONDS:
+        grace = NODE_MONITOR_GRACE_PERIOD_SECONDS if ready else NODE_STARTUP_GRACE_PERIOD_SECONDS
+        if now - health.probed_at <= grace:
             return node
         stamp = self.client.clock.timestamp()
         conditions = node.setdefault("status", {}).setdefault("conditions", [])

@@ -195,7 +195,7 @@ class Kubelet:
             same = old is not None and all(
                 old.get(key) == wanted[key] for key in ("status", "reason", "message")
             )
-            if same and old is not None:
+            if old is not None and same:
                 wanted["lastTransitionTime"] = old.get("lastTransitionTime") or stamp
                 if not due:
                     wanted["lastHeartbeatTime"] = old.get("lastHeartbeatTime") or stamp
@@ -206,8 +206,7 @@ class Kubelet:
         status["conditions"] = conditions + list(current.values())
         self.client.update_status(NODES, node)
         self._last_status_report = now
-        ready = next((c for c in conditions if c["type"] == "Ready"), None)
-        if changed and ready is not None:
+        if changed:
             message = f"Node {self.node_name} status is now: NodeReady"
             self.events.record(node, "Normal", "NodeReady", message)
         return changed
@@ -253,6 +252,8 @@ class Kubelet:
         task.cancel()
         # The workers go first: nobody is left to report the containers' end to the API.
         await asyncio.gather(task, *workers, return_exceptions=True)
+        self.workers.clear()
+        self._tasks.clear()
         for container in containers:
             container.kill()
 

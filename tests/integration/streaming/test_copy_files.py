@@ -104,3 +104,13 @@ spec:
     assert result.stderr == (
         "tar: can't create 'f.txt': Read-only file system\ncommand terminated with exit code 1\n"
     )
+
+
+def test_copy_with_retries_resumes_through_tail(kubectl, namespace, box, tmp_path: Path):
+    """With ``--retries`` kubectl reads ``tar cf - PATH | tail -c+N`` so it can resume."""
+    local = tmp_path / "blob.bin"
+    local.write_bytes(BINARY)
+    kubectl("cp", str(local), f"{namespace}/{box}:/tmp/blob.bin")
+    back = tmp_path / "back.bin"
+    kubectl("cp", "--retries=2", f"{namespace}/{box}:/tmp/blob.bin", str(back))
+    assert back.read_bytes() == BINARY

@@ -4,9 +4,13 @@ the picture's next drawing shows it, read back from the SVG's elements."""
 from __future__ import annotations
 
 import json
+import socket
 import xml.etree.ElementTree as ET
 
+import yaml
+
 from kubelab import show
+from kubelab.connect import select
 from tests.integration.scenarios.conftest import eventually
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -52,6 +56,12 @@ def test_cluster_map_follows_a_deployment_as_kubectl_scales_it(k, ns, connection
         [replicaset] = _elements(picture.svg(), "replicaset")
         assert replicaset.get("data-replicas") == "4"
         assert "4 pods, 4 ready" in repr(picture)
+        # Outside a notebook the picture is a still SVG image (what a saved notebook keeps).
+        bundle = picture._repr_mimebundle_()
+        assert set(bundle) == {"text/plain", "image/svg+xml"}
+        assert len(_elements(bundle["image/svg+xml"], "pod")) == 4
+        still = picture.snapshot()
+        assert len(_elements(still._repr_svg_(), "pod")) == 4
 
         k("scale", "deployment", "web", "--replicas=1", "-n", ns)
         eventually(lambda: len(_elements(picture.svg(), "pod")) == 1)
@@ -146,3 +156,19 @@ def test_resources_shows_qos_classes_against_node_allocatable(k, ns, connection)
         )
         requests = [g.get("data-pod") for g in cpu.iter(f"{NS}g") if g.get("class") == "request"]
         assert "steady" in requests and "loose" not in requests
+
+
+def test_a_picture_of_an_unreachable_cluster_says_so(fast_cluster, tmp_path):
+    config = yaml.safe_load(fast_cluster.kubeconfig.read_text())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    for entry in config["clusters"]:
+        entry["cluster"]["server"] = f"https://127.0.0.1:{closed}"
+    elsewhere = tmp_path / "kubeconfig"
+    elsewhere.write_text(yaml.safe_dump(config))
+    with show.cluster_map("lesson", connection=select(kubeconfig=elsewhere)) as picture:
+        problem = eventually(lambda: picture.problem)
+        assert f"cannot reach the cluster at https://127.0.0.1:{closed}" in problem
+        assert "cannot watch the cluster" in repr(picture)
+        assert picture.watching

@@ -92,7 +92,7 @@ def test_a_lesson_directory_loads_by_itself(tmp_path: Path) -> None:
     [
         ("typo: 1\n", "unknown keys"),
         ("solution: {manifests: [{kind: Pod}]}\n", "apiVersion and kind"),
-        ("solution: {commands: ['rm -rf /']}\n", "kubectl only"),
+        ("solution: {commands: ['rm -rf /']}\n", "kubectl or helm only"),
         ("wrong_answers: [{title: t, message: m}]\n", "needs manifests or commands"),
         ("hints: [1, 2]\n", "list of texts"),
         ("setup: [missing.yaml]\n", "missing.yaml"),

@@ -12,7 +12,7 @@ from kubelab.cluster.runtime.programs.common import (
     path_of,
     read_input,
 )
-from kubelab.cluster.runtime.streams import to_bytes
+from kubelab.cluster.runtime.streams import from_bytes, to_bytes
 
 ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 TAIL_POLL_SECONDS = 0.5
@@ -247,7 +247,7 @@ def _tail_lines(text: str, spec: str) -> str:
 
 async def tail(process: Process) -> int:
     _classic_count(process)
-    parsed = await parse_options(process, "n:fFq")
+    parsed = await parse_options(process, "n:c:fFq")
     if parsed is None:
         return 1
     options, names = parsed
@@ -261,6 +261,17 @@ async def tail(process: Process) -> int:
         if "-F" not in options:
             return 1
         text = ""
+    if "-c" in options:
+        # Bytes, not lines: ``tail -c+N`` is how ``kubectl cp --retries`` resumes an archive.
+        data = to_bytes(text)
+        count = options["-c"]
+        digits = count.lstrip("+-")
+        if not digits.isdigit():
+            await process.write_err(f"tail: invalid number of bytes: '{count}'\n")
+            return 1
+        start = int(digits) - 1 if count.startswith("+") else len(data) - int(digits)
+        await process.write_out(from_bytes(data[max(start, 0) :]))
+        return 0
     await process.write_out(_tail_lines(text, spec))
     if not follow or name == "-":
         return 0
