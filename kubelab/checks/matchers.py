@@ -430,7 +430,8 @@ def _closest(item: Matcher, actual: list[Any], path: str) -> list[Mismatch]:
 class Contains(Matcher):
     """The default for lists: each item matches a different element, in any order.
 
-    On a string it means "contains this text".
+    On a string it means "contains this text"; given text, a list passes when one of its items
+    is that text (``command: {$contains: date}`` for ``command: ["date"]``).
     """
 
     items: tuple[Matcher, ...]
@@ -439,6 +440,8 @@ class Contains(Matcher):
     def mismatches(self, actual: Any, path: str) -> list[Mismatch]:
         if self.text is not None:
             if isinstance(actual, str) and self.text in actual:
+                return []
+            if isinstance(actual, list) and self.text in actual:
                 return []
             return self._fail(actual, path)
         if not isinstance(actual, list):

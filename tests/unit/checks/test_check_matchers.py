@@ -186,6 +186,12 @@ def test_list_operators() -> None:
     assert match({"spec": {"containers": {"$contains": {"name": "web"}}}}, POD) == []
 
 
+def test_contains_text_finds_a_list_item() -> None:
+    assert as_matcher({"$contains": "date"}).mismatches(["date"], "command") == []
+    assert as_matcher({"$contains": "date"}).mismatches(["sh", "-c", "date"], "command") == []
+    assert as_matcher({"$contains": "date"}).mismatches(["sleep", "3600"], "command") != []
+
+
 def test_each_does_not_pass_an_empty_list() -> None:
     assert as_matcher({"$each": {"a": 1}}).mismatches([], "items") != []
 
