@@ -88,7 +88,7 @@ def run(students: int = 30) -> dict[str, Any]:
         "seconds_per_student": round(graded / students, 3),
         "class_setup_seconds": round(prepared, 1),
         "scores_seen": scores,
-        "course": "examples (2 exercises)",
+        "course": "the example lesson's 2 exercises",
         "load_before": load_before,
         "load_after": load_average(),
     }

@@ -23,10 +23,25 @@ WORKLOAD_FIGURES = [
 ]
 
 
+def _number(value: float) -> str:
+    """Three significant digits or so, never in exponent notation."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    if abs(value) >= 0.1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
 def _ratio(value: float | None, reference: float | None) -> str:
     if not value or not reference:
         return "–"
-    return f"{value / reference:.1f}×"
+    return f"{_number(value / reference)}×"
+
+
+def _ms(figures: dict[str, Any]) -> str:
+    return f"{_number(figures['p50_ms'])} / {_number(figures['p99_ms'])} ms"
 
 
 def _api_rows(api: dict[str, Any]) -> list[str]:
@@ -40,13 +55,12 @@ def _api_rows(api: dict[str, Any]) -> list[str]:
         mine, base = cluster[key], floor[key]
         other = kmock[key] if kmock else None
         kmock_cells = (
-            [f"{other['p50_ms']} / {other['p99_ms']} ms", _ratio(mine["p50_ms"], other["p50_ms"])]
+            [_ms(other), _ratio(mine["p50_ms"], other["p50_ms"])]
             if other
             else ["not measured", "–"]
         )
         rows.append(
-            f"| {label} | {mine['p50_ms']} / {mine['p99_ms']} ms "
-            f"| {base['p50_ms']} / {base['p99_ms']} ms | {_ratio(mine['p50_ms'], base['p50_ms'])} "
+            f"| {label} | {_ms(mine)} | {_ms(base)} | {_ratio(mine['p50_ms'], base['p50_ms'])} "
             f"| {' | '.join(kmock_cells)} "
             f"| {mine['throughput_per_s']} / {base['throughput_per_s']} / "
             f"{other['throughput_per_s'] if other else '–'} |"
@@ -75,7 +89,7 @@ def _figure_rows(results: dict[str, Any]) -> list[str]:
         latency = watch["delivery_latency"]
         rows.append(
             f"| Watch fan-out: {watch['watchers']} watchers × {watch['changes']} changes, "
-            f"delivery p50 / p99 | {latency['p50_ms']} / {latency['p99_ms']} ms | – | – |"
+            f"delivery p50 / p99 | {_ms(latency)} | – | – |"
         )
     workloads = results.get("workloads") or {}
     for key, label, unit in WORKLOAD_FIGURES:
@@ -84,8 +98,8 @@ def _figure_rows(results: dict[str, Any]) -> list[str]:
     grading = results.get("grading")
     if grading:
         rows.append(
-            f"| `kubelab grade` of a {grading['students']}-student roster "
-            f"({grading['course']}) | {grading['grade_seconds']} s | – | – |"
+            f"| `kubelab grade` of a {grading['students']}-student roster, "
+            f"{grading['course']} | {grading['grade_seconds']} s | – | – |"
         )
     suite = results.get("test_suite_seconds")
     rows.append(

@@ -36,9 +36,9 @@ NOTES = [
     "The floor is an aiohttp handler that reads the request and answers `{}`: the least any "
     "server on the teaching cluster's framework can do; it shares the cluster's certificate.",
     "kmock (PyPI `kmock`, KubernetesEmulator) keeps objects as plain dicts: no validation, "
-    "defaults, resourceVersions or admission, and plain HTTP only. It finds objects by scanning "
-    "all of them, so with 1,000 pods stored each request takes long; it is the only Kubernetes "
-    "emulator on PyPI that serves the REST API over HTTP.",
+    "defaults, resourceVersions or admission, and plain HTTP only. Its requests slow down as "
+    "objects accumulate, so with the 1,000 pods of the LIST figure stored every request is slow; "
+    "its samples are fewer (each measurement stops after 15 s).",
     "Load averages are recorded around each section: on a busy machine the figures are ceilings.",
 ]
 

@@ -27,6 +27,8 @@ _LAZY_EXPORTS = {
     "solve": "kubelab.course.notebook",
     "reset": "kubelab.course.notebook",
     "cleanup": "kubelab.course.notebook",
+    "break_": "kubelab.course.breakage",
+    "check_fix": "kubelab.course.breakage",
     "apply": "kubelab.steps",
     "delete": "kubelab.steps",
     "wait_for": "kubelab.steps",

@@ -542,7 +542,12 @@ def claim_findings(claim: dict[str, Any], view: NamespaceView) -> list[Finding]:
     if (claim.get("status") or {}).get("phase") != "Pending":
         return []
     name = _name(claim)
-    failed = _latest_message(view.events_for(claim), "ProvisioningFailed")
+    # Events of an earlier claim of the same name (deleted and created again) are not this
+    # claim's story; the name-matched ones only count when none carry its uid.
+    events = view.events_for(claim)
+    uid = claim.get("metadata", {}).get("uid")
+    own = [e for e in events if (e.get("involvedObject") or {}).get("uid") == uid]
+    failed = _latest_message(own or events, "ProvisioningFailed")
     if failed != "no reason was reported":
         return [
             _problem("provisioning", f"PersistentVolumeClaim {name} cannot get a volume: {failed}")

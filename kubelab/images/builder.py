@@ -423,9 +423,15 @@ class Builder:
 def _archive_files(data: bytes, target: str) -> dict[str, bytes]:
     """The files of a local tar archive that ``ADD`` unpacks into ``target``."""
     files = {}
+    root = target.rstrip("/") or "/"
     with tarfile.open(fileobj=io.BytesIO(oci.decompress(data)), mode="r:") as archive:
         for member in archive:
-            name = posixpath.join(target, member.name.lstrip("./"))
+            # As Docker unpacks: an absolute entry lands under the target, one that climbs out
+            # of it with ".." is refused (links are not unpacked at all).
+            relative = posixpath.normpath(member.name).lstrip("/")
+            name = posixpath.normpath(posixpath.join(root, relative))
+            if name != root and not name.startswith(root.rstrip("/") + "/"):
+                raise BuildError(f'"{member.name}" is outside of "{target}"')
             if member.isdir():
                 files[name.rstrip("/") + "/"] = b""
             elif member.isfile() and (handle := archive.extractfile(member)) is not None:

@@ -76,11 +76,21 @@ class BuildContext:
         self.files = sorted(
             path.relative_to(self.root).as_posix()
             for path in self.root.rglob("*")
-            if path.is_file() and not ignored(path.relative_to(self.root).as_posix(), self.rules)
+            if path.is_file()
+            and self._inside(path)
+            and not ignored(path.relative_to(self.root).as_posix(), self.rules)
         )
 
+    def _inside(self, path: Path) -> bool:
+        """Whether ``path``, links followed, is in the context: a link that leads out of it is
+        not part of the build (Docker copies the link itself, which layers here do not hold)."""
+        return path.resolve().is_relative_to(self.root)
+
     def read(self, relative: str) -> bytes:
-        return (self.root / relative).read_bytes()
+        path = self.root / relative
+        if not self._inside(path):
+            raise BuildError(f"{relative!r} is outside the build context")
+        return path.read_bytes()
 
     def select(self, source: str, where: str) -> tuple[list[tuple[str, str]], bool]:
         """The files a COPY source names, as ``(path in context, path below the target)``.

@@ -10,7 +10,7 @@ linked the way Kubernetes links them: owner references, ``spec.nodeName`` and th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ Objects = Mapping[str, Sequence[Mapping[str, Any]]]
 
 @dataclass
 class _Placed:
-    """A box in a column and the vertical centre it wants (the mean of what it links to)."""
+    """A box in a column: the vertical centre it wants, and the top it got."""
 
     key: str
     wanted: float
@@ -58,13 +58,22 @@ def _controller(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _stack(items: list[_Placed], height: float, top: float) -> float:
-    """Put boxes as near their wanted centres as they can go without overlapping."""
-    bottom = top
-    for item in sorted(items, key=lambda entry: entry.wanted):
-        item.y = max(bottom, item.wanted - height / 2)
-        bottom = item.y + height + 10
-    return bottom
+def _place(
+    keys: list[str], centres_of: Callable[[str], list[float]]
+) -> tuple[list[_Placed], float]:
+    """Boxes for ``keys`` in one column, each as near the mean of what it links to as it can go
+    without overlapping the others (in key order where it links to nothing); returns them and
+    the column's bottom."""
+    placed = []
+    for order, key in enumerate(keys):
+        centres = centres_of(key)
+        wanted = sum(centres) / len(centres) if centres else TOP + order * (BOX_H + 10) + BOX_H / 2
+        placed.append(_Placed(key, wanted))
+    bottom = TOP
+    for item in sorted(placed, key=lambda entry: entry.wanted):
+        item.y = max(bottom, item.wanted - BOX_H / 2)
+        bottom = item.y + BOX_H + 10
+    return placed, bottom
 
 
 def _node_ready(node: Mapping[str, Any]) -> bool:
@@ -101,10 +110,10 @@ def _service_port_text(service: Mapping[str, Any]) -> str:
     return f"{spec.get('type') or 'ClusterIP'} {ports}".strip()
 
 
-def cluster_map_svg(objects: Objects, namespace: str | None = None, caption: str = "") -> str:
+def cluster_map_svg(objects: Objects, namespace: str | None = None) -> str:
     """The map of ``objects`` (lists keyed by kind) as SVG text."""
     nodes = sorted(objects.get("Node") or [], key=_name)
-    pods = [pod for pod in objects.get("Pod") or []]
+    pods = list(objects.get("Pod") or [])
     sets = {_uid(rs): rs for rs in objects.get("ReplicaSet") or []}
     deployments = {_uid(d): d for d in objects.get("Deployment") or []}
     services = sorted(objects.get("Service") or [], key=_name)
@@ -156,31 +165,19 @@ def cluster_map_svg(objects: Objects, namespace: str | None = None, caption: str
         for uid, rs in sets.items()
         if uid in set_children or (rs.get("spec") or {}).get("replicas", 1) or not owner_of_set[uid]
     ]
-    placed_sets = []
-    for order, uid in enumerate(sorted(shown_sets, key=lambda u: _name(sets[u]))):
-        centres = set_children.get(uid)
-        wanted = sum(centres) / len(centres) if centres else TOP + order * (BOX_H + 10)
-        placed_sets.append(_Placed(uid, wanted))
-    bottom = max(bottom, _stack(placed_sets, BOX_H, TOP))
+    placed_sets, low = _place(
+        sorted(shown_sets, key=lambda u: _name(sets[u])), lambda uid: set_children.get(uid, [])
+    )
     set_centre = {item.key: item.y + BOX_H / 2 for item in placed_sets}
-
-    placed_deployments = []
-    for order, uid in enumerate(sorted(deployments, key=lambda u: _name(deployments[u]))):
-        centres = [
-            set_centre[s] for s, owner in owner_of_set.items() if owner == uid and s in set_centre
-        ]
-        wanted = sum(centres) / len(centres) if centres else TOP + order * (BOX_H + 10)
-        placed_deployments.append(_Placed(uid, wanted))
-    bottom = max(bottom, _stack(placed_deployments, BOX_H, TOP))
-
-    placed_services = []
-    for order, service in enumerate(services):
-        centres = [
-            pod_centre[name] for name, _ in endpoints.get(_name(service), []) if name in pod_centre
-        ]
-        wanted = sum(centres) / len(centres) if centres else TOP + order * (BOX_H + 10)
-        placed_services.append(_Placed(_name(service), wanted))
-    bottom = max(bottom, _stack(placed_services, BOX_H, TOP))
+    placed_deployments, low_deployments = _place(
+        sorted(deployments, key=lambda u: _name(deployments[u])),
+        lambda uid: [c for s, c in set_centre.items() if owner_of_set.get(s) == uid],
+    )
+    placed_services, low_services = _place(
+        [_name(service) for service in services],
+        lambda name: [pod_centre[pod] for pod, _ in endpoints.get(name, []) if pod in pod_centre],
+    )
+    bottom = max(bottom, low, low_deployments, low_services)
 
     height = bottom + 34
     ready = sum(1 for state in states.values() if state.ready)
@@ -191,7 +188,7 @@ def cluster_map_svg(objects: Objects, namespace: str | None = None, caption: str
         f"pod{'s' if len(pods) != 1 else ''}, {ready} ready"
     )
     picture.text(12, 20, title, size=15, font_weight="600")
-    picture.text(12, 36, summary + (f" · {caption}" if caption else ""), size=11, fill=svg.MUTED)
+    picture.text(12, 36, summary, size=11, fill=svg.MUTED)
     for x, label in (
         (OWNER_X, "Deployments"),
         (SET_X, "ReplicaSets"),

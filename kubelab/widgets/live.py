@@ -29,6 +29,8 @@ from kubelab.widgets.watching import WatchedObjects
 REDRAW_INTERVAL = 0.25
 #: Default time a live picture keeps watching.
 DEFAULT_DURATION = 600.0
+#: Longest wait, when a picture is first shown, for a drawing of the whole cluster.
+FIRST_DRAWING_WAIT = 5.0
 
 
 class Picture(Protocol):
@@ -75,10 +77,10 @@ class LivePicture:
         self._clock = clock
         self._lock = threading.Lock()
         self._changed = threading.Event()
-        self._redrawn = threading.Condition()
         self._svg = ""
-        self._redraws = 0
         self._widget: Any = None
+        self._complete = threading.Event()
+        self._observed_complete = False
         self._deadline = clock() + duration
         self._objects = watch(self._on_change)
         self._finished = threading.Event()
@@ -106,12 +108,6 @@ class LivePicture:
         """Why the cluster cannot be watched right now (it keeps trying), or None."""
         return self._objects.problem
 
-    def wait_for_redraw(self, after: int, timeout: float) -> int:
-        """Block until more than ``after`` redraws have happened; returns the count."""
-        with self._redrawn:
-            self._redrawn.wait_for(lambda: self._redraws > after, timeout=timeout)
-            return self._redraws
-
     def snapshot(self) -> StaticPicture:
         """The picture as it is now, as a still image that stays in the saved notebook."""
         return StaticPicture(self.svg(), self.picture.summary())
@@ -133,7 +129,13 @@ class LivePicture:
         summary = self.picture.summary()
         return f"{summary} (cannot watch the cluster: {problem})" if problem else summary
 
+    def wait_until_complete(self, timeout: float) -> bool:
+        """Wait until the picture shows the cluster (every kind listed once); False on timeout."""
+        return self._complete.wait(timeout)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        # The still image saved with the notebook should show the cluster, not an empty frame.
+        self.wait_until_complete(FIRST_DRAWING_WAIT)
         bundle: dict[str, Any] = {"text/plain": repr(self), "image/svg+xml": self.svg()}
         widget = self._notebook_widget()
         if widget is not None:
@@ -176,6 +178,7 @@ class LivePicture:
             snapshot = self._objects.snapshot()
             with self._lock:
                 self.picture.observe(snapshot, self._clock())
+                self._observed_complete = True
         self._changed.set()
 
     def _redraw_loop(self) -> None:
@@ -198,9 +201,9 @@ class LivePicture:
 
     def _redraw(self) -> None:
         with self._lock:
+            complete = self._observed_complete
             self._svg = self.picture.svg(self._clock())
+        if complete:
+            self._complete.set()
         if self._widget is not None:
             self._widget.value = self._widget_html()
-        with self._redrawn:
-            self._redraws += 1
-            self._redrawn.notify_all()

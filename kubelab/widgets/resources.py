@@ -41,6 +41,8 @@ class PodResources:
     qos: str
     requests: Mapping[str, Fraction]
     limits: Mapping[str, Fraction | None]
+    #: Resources no container asks for at all (they count as zero to the scheduler).
+    unset: frozenset[str] = frozenset()
 
 
 def _amount(value: Any) -> Fraction:
@@ -74,19 +76,24 @@ def pod_resources(pod: Mapping[str, Any]) -> PodResources:
     containers = spec.get("containers") or []
     requests: dict[str, Fraction] = {}
     limits: dict[str, Fraction | None] = {}
+    unset: set[str] = set()
     for name in RESOURCES:
         total_request = Fraction(0)
+        asked = False
         total_limit: Fraction | None = Fraction(0)
         for container in containers:
             resources = container.get("resources") or {}
             limit = (resources.get("limits") or {}).get(name)
             request = (resources.get("requests") or {}).get(name, limit)
+            asked = asked or request is not None
             total_request += _amount(request)
             total_limit = (
                 None if limit is None or total_limit is None else total_limit + _amount(limit)
             )
         requests[name] = total_request
         limits[name] = total_limit
+        if not asked:
+            unset.add(name)
     return PodResources(
         name=str(metadata.get("name") or "?"),
         namespace=str(metadata.get("namespace") or ""),
@@ -94,6 +101,7 @@ def pod_resources(pod: Mapping[str, Any]) -> PodResources:
         qos=str((pod.get("status") or {}).get("qosClass") or qos_class(containers)),
         requests=requests,
         limits=limits,
+        unset=frozenset(unset),
     )
 
 
@@ -101,11 +109,17 @@ def format_amount(resource: str, amount: Fraction | None) -> str:
     """``250m`` or ``1.5`` CPUs, ``64Mi`` or ``1.5Gi`` of memory, ``-`` for no limit."""
     if amount is None:
         return "no limit"
+    if not amount:
+        return "0"
     if resource == "cpu":
         millis = float(amount * 1000)
         return f"{millis:.0f}m" if millis < 1000 else f"{float(amount):g}"
     mebi = float(amount) / 2**20
     return f"{mebi / 1024:.3g}Gi" if mebi >= 1024 else f"{mebi:.4g}Mi"
+
+
+def _request_text(pod: PodResources, resource: str) -> str:
+    return "not set" if resource in pod.unset else format_amount(resource, pod.requests[resource])
 
 
 def _counts(pod: Mapping[str, Any]) -> bool:
@@ -172,9 +186,9 @@ def resources_svg(
         picture.rect(columns[1], row_y - 11, 84, 15, rx=7, fill=fill, stroke=stroke)
         picture.text(columns[1] + 42, row_y, pod.qos, size=10, fill=stroke, text_anchor="middle")
         values = (
-            format_amount("cpu", pod.requests["cpu"]),
+            _request_text(pod, "cpu"),
             format_amount("cpu", pod.limits["cpu"]),
-            format_amount("memory", pod.requests["memory"]),
+            _request_text(pod, "memory"),
             format_amount("memory", pod.limits["memory"]),
         )
         for x, value in zip(columns[2:], values, strict=True):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubelab.checks.kubeapi import APIRequestError, ClusterError, KubeAPI, WatchStream
+from kubelab.checks.kubeapi import AccessDenied, APIRequestError, ClusterUnreachable, KubeAPI
 
 #: How long one watch request lasts before it is renewed (the server ends it then). Short,
 #: because a thread blocked reading a watch only notices :meth:`WatchedObjects.stop` when its
@@ -23,6 +23,8 @@ from kubelab.checks.kubeapi import APIRequestError, ClusterError, KubeAPI, Watch
 WATCH_SECONDS = 5
 #: How long to wait before trying again after the cluster did not answer.
 RETRY_SECONDS = 1.0
+#: How long to wait before asking again for a kind the cluster refused to show.
+REFUSED_RETRY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,6 @@ class WatchedObjects:
         self._objects: dict[str, dict[str, dict[str, Any]]] = {kind.kind: {} for kind in kinds}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
-        self._streams: set[WatchStream] = set()
-        self._threads: list[threading.Thread] = []
         self._synced: set[str] = set()
         #: The last problem reaching the cluster, shown under the picture; None when all is well.
         self.problem: str | None = None
@@ -68,20 +68,15 @@ class WatchedObjects:
                 target=self._run, args=(kind,), name=f"kubelab-watch-{kind.kind}", daemon=True
             )
             thread.start()
-            self._threads.append(thread)
         return self
 
     def stop(self) -> None:
-        """Stop at once; each thread ends when its current watch request does."""
-        self._stopped.set()
-        with self._lock:
-            streams = list(self._streams)
-        for stream in streams:
-            stream.close()
+        """Stop at once; each thread ends when its current watch request does.
 
-    @property
-    def stopped(self) -> bool:
-        return self._stopped.is_set()
+        The watch connections are not closed from here: closing a response another thread is
+        reading waits for that read anyway, and breaks it in ways urllib3 does not promise.
+        """
+        self._stopped.set()
 
     @property
     def synced(self) -> bool:
@@ -98,14 +93,18 @@ class WatchedObjects:
         while not self._stopped.is_set():
             try:
                 self._list_and_watch(kind)
-            except (ClusterError, APIRequestError) as error:
+            except ClusterUnreachable as error:
                 self.problem = str(error)
                 self._on_change()
                 self._stopped.wait(RETRY_SECONDS)
-            except Exception:
-                # Closing a watch from another thread can break the read under it in any way.
-                if not self._stopped.is_set():
-                    raise
+            except (AccessDenied, APIRequestError) as error:
+                # This kind cannot be seen (a student's account, a missing resource type):
+                # draw the others without it and look again now and then.
+                with self._lock:
+                    self._synced.add(kind.kind)
+                self.problem = f"{kind.kind}: {error}"
+                self._on_change()
+                self._stopped.wait(REFUSED_RETRY_SECONDS)
 
     def _list_and_watch(self, kind: Kind) -> None:
         rtype = self._api.resource(kind.api_version, kind.kind)
@@ -118,10 +117,10 @@ class WatchedObjects:
         self._on_change()
         while not self._stopped.is_set():
             stream = self._api.watch(rtype, namespace, version, WATCH_SECONDS)
-            with self._lock:
-                self._streams.add(stream)
             try:
                 for event, obj in stream:
+                    if self._stopped.is_set():
+                        return
                     if event == "ERROR":
                         return  # the version is too old: list again
                     version = (obj.get("metadata") or {}).get("resourceVersion") or version
@@ -134,5 +133,4 @@ class WatchedObjects:
                             self._objects[kind.kind][_key(obj)] = obj
                     self._on_change()
             finally:
-                with self._lock:
-                    self._streams.discard(stream)
+                stream.close()

@@ -79,9 +79,9 @@ def test_binary_amounts_past_int64_are_capped(amount: int, suffix: str) -> None:
 @PROPERTIES
 @given(st.integers(INT64_MAX + 1, 2**80), st.sampled_from(["", "k", "E"]))
 def test_decimal_amounts_past_int64_are_kept(amount: int, suffix: str) -> None:
-    quantity = Quantity.parse(f"{amount}{suffix}")
-    assert quantity.amount == amount * 10 ** DECIMAL[suffix]
-    assert Quantity.parse(quantity.canonical()) == quantity
+    # (Their canonical form is not checked: upstream has no suffix past "E" and drops the
+    # exponent of amounts of 10**21 and more, which the teaching cluster does too.)
+    assert Quantity.parse(f"{amount}{suffix}").amount == amount * 10 ** DECIMAL[suffix]
 
 
 @PROPERTIES

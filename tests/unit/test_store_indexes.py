@@ -107,3 +107,25 @@ def test_field_set_leaves_are_shared_but_the_data_is_unchanged(tmp_path: Path) -
     assert reopened["metadata"]["managedFields"][0]["fieldsV1"] == {
         "f:spec": {"f:nodeName": {}, "f:containers": {".": {}, 'k:{"name":"a"}': {}}}
     }
+
+
+def test_an_update_shares_unchanged_parts_with_the_version_it_replaces(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "db")
+    first = store.create("/pods", {**pod("one", node="n1"), "status": {"phase": "Pending"}})
+    watcher, _ = store.watch("/pods", store.revision)
+    changed = {
+        "metadata": dict(first["metadata"], labels={"app": "web"}),
+        "spec": {"nodeName": "n1"},
+        "status": {"phase": "Running"},
+    }
+    second = store.update("/pods", changed, int(first["metadata"]["resourceVersion"]))
+    assert second["spec"] is first["spec"]
+    assert second["metadata"]["uid"] is first["metadata"]["uid"]
+    assert second["metadata"] is not first["metadata"]
+    assert second["status"] == {"phase": "Running"}
+    change = watcher.queue.get_nowait()
+    assert change.previous is first
+    assert change.previous["status"] == {"phase": "Pending"}
+    assert "labels" not in change.previous["metadata"]
+    assert change.previous["metadata"]["resourceVersion"] != second["metadata"]["resourceVersion"]
+    watcher.close()

@@ -172,8 +172,11 @@ class PodVolumes:
             return MemoryVolume(now)
         if "hostPath" in volume:
             path = volume["hostPath"].get("path", "/").strip("/")
-            if path and not self.host_root.stat(path):
-                self.host_root.mkdir(path, now)
+            parts = path.split("/") if path else []
+            for depth in range(1, len(parts) + 1):
+                # Missing parents are created too, as the kubelet's MkdirAll does.
+                if not self.host_root.stat("/".join(parts[:depth])):
+                    self.host_root.mkdir("/".join(parts[:depth]), now)
             return self.host_root.sub_path(path) if path else self.host_root
         if "persistentVolumeClaim" in volume:
             source = volume["persistentVolumeClaim"]

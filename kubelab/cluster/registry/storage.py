@@ -47,6 +47,18 @@ def digest_invalid(detail: str) -> RegistryError:
     )
 
 
+#: The largest blob (a layer) the registry keeps: course images are a few MiB, and one runaway
+#: push must not fill the disk of a shared machine (docs/fidelity.md).
+MAX_BLOB_BYTES = 512 * 1024 * 1024
+
+
+def blob_too_large(limit: int) -> RegistryError:
+    """The upload is dropped; the client sees 413 with the limit it passed."""
+    return RegistryError(
+        413, "SIZE_INVALID", "blob upload exceeds the registry's size limit", {"limit": limit}
+    )
+
+
 def check_name(name: str) -> None:
     if not NAME_PATTERN.match(name) or len(name) > 255:
         raise RegistryError(400, "NAME_INVALID", "invalid repository name", {"name": name})
@@ -55,8 +67,9 @@ def check_name(name: str) -> None:
 class RegistryStorage:
     """Blobs and manifests of every repository, on disk under ``root``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_blob_bytes: int | None = None) -> None:
         self.root = root
+        self.max_blob_bytes = MAX_BLOB_BYTES if max_blob_bytes is None else max_blob_bytes
         for directory in ("blobs/sha256", "repositories", "uploads"):
             (root / directory).mkdir(parents=True, exist_ok=True)
 
@@ -113,6 +126,9 @@ class RegistryStorage:
                 "blob upload invalid",
                 f"chunk starts at {start}, upload has {size} bytes",
             )
+        if size + len(data) > self.max_blob_bytes:
+            self._upload_path(session).unlink()
+            raise blob_too_large(self.max_blob_bytes)
         with self._upload_path(session).open("ab") as handle:
             handle.write(data)
         return size + len(data)

@@ -31,6 +31,7 @@ from kubelab.cluster.store.indexes import Identity, Index, IndexFunction, own_ui
 HISTORY_SIZE = 20_000
 #: The one empty dict that every empty leaf of a stored ``fieldsV1`` tree is.
 _EMPTY_LEAF: dict[str, Any] = {}
+_MISSING = object()
 
 
 class StoreError(Exception):
@@ -222,6 +223,9 @@ class ObjectStore:
     ) -> dict[str, Any]:
         revision = self._revision + 1
         obj["metadata"]["resourceVersion"] = str(revision)
+        replaced = self.get(key, namespace, name)
+        if change_type == "MODIFIED" and replaced is not None:
+            _reuse_unchanged(obj, replaced)
         _share_field_leaves(obj)
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
@@ -278,6 +282,27 @@ class ObjectStore:
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _reuse_unchanged(new: Any, old: Any, depth: int = 4) -> None:
+    """Make the parts of ``new`` that equal the same parts of ``old``, the version it replaces,
+    the very same objects.
+
+    A pod's status update leaves its spec, labels and most of its managedFields as they were;
+    sharing them with the previous version (still held by the watch history) means each
+    version costs only what changed. Stored objects are never changed in place, so sharing is
+    safe. ``depth`` bounds how far into differing dicts and lists the comparison goes."""
+    if isinstance(new, dict):
+        slots = [(name, value, old.get(name, _MISSING)) for name, value in new.items()]
+    else:
+        slots = [(index, value, old[index]) for index, value in enumerate(new[: len(old)])]
+    for slot, value, before in slots:
+        if before is value or type(before) is not type(value):
+            continue
+        if before == value:
+            new[slot] = before
+        elif depth and isinstance(value, dict | list):
+            _reuse_unchanged(value, before, depth - 1)
 
 
 def _share_field_leaves(obj: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,8 @@ def test_cluster_map_follows_a_deployment_as_kubectl_scales_it(k, ns, connection
     k("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "-n", ns)
     k("expose", "deployment", "web", "--port=80", "-n", ns)
     with show.cluster_map(ns, connection=connection) as picture:
+        assert picture.wait_until_complete(timeout=10)
+        assert len(_elements(picture.svg(), "deployment")) == 1
         two = eventually(lambda: len(_ready_pods(picture)) == 2 and _ready_pods(picture))
         svg_text = picture.svg()
         [deployment] = _elements(svg_text, "deployment")
@@ -172,3 +174,31 @@ def test_a_picture_of_an_unreachable_cluster_says_so(fast_cluster, tmp_path):
         assert f"cannot reach the cluster at https://127.0.0.1:{closed}" in problem
         assert "cannot watch the cluster" in repr(picture)
         assert picture.watching
+
+
+def test_a_student_who_may_not_list_nodes_still_sees_the_namespace(k, ns, fast_cluster, tmp_path):
+    k("create", "serviceaccount", "student", "-n", ns)
+    k(
+        "create",
+        "rolebinding",
+        "student-view",
+        "--clusterrole=view",
+        f"--serviceaccount={ns}:student",
+        "-n",
+        ns,
+    )
+    k("run", "web", "--image=nginx", "-n", ns)
+    token = k("create", "token", "student", "-n", ns).strip()
+    config = yaml.safe_load(fast_cluster.kubeconfig.read_text())
+    for entry in config["users"]:
+        entry["user"] = {"token": token}
+    student = tmp_path / "student"
+    student.write_text(yaml.safe_dump(config))
+    with show.cluster_map(ns, connection=select(kubeconfig=student)) as picture:
+        assert picture.wait_until_complete(timeout=10)
+        eventually(lambda: [g.get("data-name") for g in _elements(picture.svg(), "pod")] == ["web"])
+        assert _elements(picture.svg(), "node") == [] or all(
+            g.get("data-name") != "kubelab" for g in _elements(picture.svg(), "node")
+        )
+        assert picture.problem.startswith("Node: ")
+        assert "forbidden" in picture.problem.lower() or "may not" in picture.problem

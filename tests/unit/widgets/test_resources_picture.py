@@ -9,7 +9,7 @@ import pytest
 
 from kubelab.widgets.resources import format_amount, pod_resources, qos_class, resources_svg
 from tests.unit.widgets.objects import node, pod
-from tests.unit.widgets.svgdata import SVG, by_name, groups
+from tests.unit.widgets.svgdata import SVG, by_name, groups, texts
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,7 @@ def test_requests_default_to_limits_and_a_missing_limit_means_none():
     assert limited.qos == "Guaranteed"
     open_ended = pod_resources(pod("b", resources={"requests": {"cpu": "100m"}}))
     assert open_ended.limits == {"cpu": None, "memory": None}
+    assert open_ended.unset == {"memory"}
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,7 @@ def test_requests_default_to_limits_and_a_missing_limit_means_none():
         ("memory", Fraction(64 * 2**20), "64Mi"),
         ("memory", Fraction(3 * 2**29), "1.5Gi"),
         ("cpu", None, "no limit"),
+        ("memory", Fraction(0), "0"),
     ],
 )
 def test_amounts_are_written_as_kubectl_would(resource, amount, text):
@@ -85,3 +87,4 @@ def test_each_node_sums_the_requests_of_every_namespace_and_lists_its_own_pods()
     assert sorted(shown) == ["greedy", "neighbour", "steady"]
     listed = {g.get("data-name"): g.get("data-qos") for g in groups(svg, "pod")}
     assert listed == {"steady": "Guaranteed", "greedy": "Burstable", "elsewhere": "Burstable"}
+    assert "not set" in texts(by_name(svg, "pod")["greedy"])
