@@ -251,7 +251,8 @@ def _container_findings(
             findings.append(_problem("image-pull", text + (f": {message}" if message else "")))
         elif reason == "CrashLoopBackOff":
             restarts = container.get("restartCount", 0)
-            text = f"{where} keeps crashing (CrashLoopBackOff, restarted {restarts} times"
+            times = "time" if restarts == 1 else "times"
+            text = f"{where} keeps crashing (CrashLoopBackOff, restarted {restarts} {times}"
             if "exitCode" in last:
                 text += f", last exit code {last['exitCode']}"
             findings.append(_problem("crash-loop", text + ")", view.last_log_lines(pod, name)))
