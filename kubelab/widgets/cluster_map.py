@@ -226,7 +226,8 @@ def _draw_nodes(
     for node_name, top, height in frames:
         known = node_name in ready_nodes
         node_ready = ready_nodes.get(node_name, False)
-        picture.open("g", class_="node", data_name=node_name, data_ready=node_ready)
+        readiness = ("true" if node_ready else "false") if known else "unknown"
+        picture.open("g", class_="node", data_name=node_name, data_ready=readiness)
         picture.rect(
             NODE_X,
             top,

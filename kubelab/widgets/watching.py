@@ -59,8 +59,7 @@ class WatchedObjects:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._synced: set[str] = set()
-        #: The last problem reaching the cluster, shown under the picture; None when all is well.
-        self.problem: str | None = None
+        self._problems: dict[str, str] = {}
 
     def start(self) -> WatchedObjects:
         for kind in self._kinds:
@@ -79,6 +78,20 @@ class WatchedObjects:
         self._stopped.set()
 
     @property
+    def problem(self) -> str | None:
+        """What keeps some kind from being watched, shown under the picture; None when all is
+        well."""
+        with self._lock:
+            return "; ".join(dict.fromkeys(self._problems.values())) or None
+
+    def _report(self, kind: Kind, problem: str | None) -> None:
+        with self._lock:
+            if problem is None:
+                self._problems.pop(kind.kind, None)
+            else:
+                self._problems[kind.kind] = problem
+
+    @property
     def synced(self) -> bool:
         """Whether every kind has been listed at least once (the copy is complete)."""
         with self._lock:
@@ -94,7 +107,7 @@ class WatchedObjects:
             try:
                 self._list_and_watch(kind)
             except ClusterUnreachable as error:
-                self.problem = str(error)
+                self._report(kind, str(error))
                 self._on_change()
                 self._stopped.wait(RETRY_SECONDS)
             except (AccessDenied, APIRequestError) as error:
@@ -102,7 +115,7 @@ class WatchedObjects:
                 # draw the others without it and look again now and then.
                 with self._lock:
                     self._synced.add(kind.kind)
-                self.problem = f"{kind.kind}: {error}"
+                self._report(kind, f"{kind.kind}: {error}")
                 self._on_change()
                 self._stopped.wait(REFUSED_RETRY_SECONDS)
 
@@ -113,7 +126,7 @@ class WatchedObjects:
         with self._lock:
             self._objects[kind.kind] = {_key(item): item for item in items}
             self._synced.add(kind.kind)
-        self.problem = None
+        self._report(kind, None)
         self._on_change()
         while not self._stopped.is_set():
             stream = self._api.watch(rtype, namespace, version, WATCH_SECONDS)

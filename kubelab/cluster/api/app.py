@@ -24,6 +24,7 @@ from kubelab.cluster.api import (
     errors,
     handlers,
     negotiation,
+    openapi,
     pathsegments,
     reviews,
     streaming,
@@ -169,10 +170,20 @@ async def get_openapi_v3_document(request: web.Request) -> web.Response:
 
 
 async def get_openapi_v2(request: web.Request) -> web.Response:
-    accept = request.headers.get("Accept", "")
-    if "protobuf" in accept and "json" not in accept:
-        raise errors.not_acceptable("only application/json is supported for /openapi/v2")
-    return web.Response(body=request.app[OPENAPI_KEY].v2_bytes(), content_type="application/json")
+    """JSON or gnostic protobuf, by ``Accept``; 406 with no body for anything else, and 304
+    when ``If-None-Match`` names the current ``ETag``, as kube-openapi's handler answers."""
+    media_type = openapi.v2_media_type(request.headers.get("Accept"))
+    if media_type is None:
+        return web.Response(status=406, headers={"Vary": "Accept"})
+    documents = request.app[OPENAPI_KEY]
+    if media_type == openapi.V2_MEDIA_TYPES[0]:
+        body, etag = documents.v2_bytes(), f'"{documents.v2_hash()}"'
+    else:
+        body, etag = documents.v2_protobuf(), f'"{documents.v2_protobuf_hash()}"'
+    headers = {"Vary": "Accept", "ETag": etag}
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, headers={**headers, "Content-Type": media_type})
 
 
 def build_app(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubelab.cluster import schemas
+from kubelab.cluster.api import gnostic
 from kubelab.cluster.api.discovery import subresource_facts
 from kubelab.cluster.resources.base import ResourceStrategy
 from kubelab.cluster.resources.registry import Registry
@@ -1254,11 +1255,13 @@ class OpenAPIDocuments:
         self._registry = registry
         self._v3: dict[tuple[str, str], RenderedDocument | None] = {}
         self._v2: RenderedDocument | None = None
+        self._v2_protobuf: tuple[bytes, str] | None = None
 
     def invalidate(self) -> None:
         """Forget every built document; the next request rebuilds from the registry."""
         self._v3.clear()
         self._v2 = None
+        self._v2_protobuf = None
 
     def _rendered(self, group: str, version: str) -> RenderedDocument | None:
         key = (group, version)
@@ -1306,3 +1309,57 @@ class OpenAPIDocuments:
     def v2_bytes(self) -> bytes:
         """The serialized Swagger 2.0 document."""
         return self._rendered_v2().body
+
+    def v2_hash(self) -> str:
+        """The content hash of the JSON Swagger 2.0 document (its ``ETag``)."""
+        return self._rendered_v2().hash
+
+    def v2_protobuf(self) -> bytes:
+        """The Swagger 2.0 document as the gnostic protobuf message kubectl asks for."""
+        return self._rendered_v2_protobuf()[0]
+
+    def v2_protobuf_hash(self) -> str:
+        """The content hash of the protobuf form (its ``ETag``)."""
+        return self._rendered_v2_protobuf()[1]
+
+    def _rendered_v2_protobuf(self) -> tuple[bytes, str]:
+        if self._v2_protobuf is None:
+            body = gnostic.encode_document(self._rendered_v2().document)
+            self._v2_protobuf = body, content_hash(body)
+        return self._v2_protobuf
+
+
+def _accept_clauses(accept: str) -> list[tuple[str, str]]:
+    """The media ranges of an ``Accept`` header, best first: by quality, then the more
+    specific before wildcards, then in the order given (as goautoneg sorts them)."""
+    clauses: list[tuple[float, int, int, str, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        kind, _, subtype = media.partition("/")
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if not kind or quality <= 0:
+            continue
+        specificity = (kind != "*") + (subtype not in ("", "*"))
+        clauses.append((-quality, -specificity, position, kind, subtype or "*"))
+    return [(kind, subtype) for *_, kind, subtype in sorted(clauses)]
+
+
+#: What ``/openapi/v2`` can answer with, in kube-openapi's order of preference.
+V2_MEDIA_TYPES = ("application/json", gnostic.CONTENT_TYPE)
+
+
+def v2_media_type(accept: str | None) -> str | None:
+    """The media type to answer ``GET /openapi/v2`` with, or None for 406 Not Acceptable."""
+    for kind, subtype in _accept_clauses(accept or "*/*"):
+        for offered in V2_MEDIA_TYPES:
+            offered_kind, offered_subtype = offered.split("/")
+            if kind in ("*", offered_kind) and subtype in ("*", offered_subtype):
+                return offered
+    return None

@@ -55,7 +55,7 @@ async def test_stdin_once_closes_stdin_after_the_first_client(start: Any) -> Non
 async def test_without_stdin_the_input_is_not_read(start: Any) -> None:
     cat = await start("busybox", {"command": ["cat"]})
     assert (await cat.wait()).exit_code == 0
-    sleeper = await start("busybox", {"command": ["sh", "-c", "sleep 1; echo late"]})
+    sleeper = await start("busybox", {"command": ["sh", "-c", "sleep 300; echo late"]})
     screen = Screen()
     async with asyncio.timeout(5):
         await sleeper.attach(stdin=typed("echo ignored\n"), on_stdout=screen.out,
