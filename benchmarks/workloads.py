@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -117,7 +118,10 @@ def measure(home: Path, time_scale: float) -> dict[str, object]:
         bench.core.create_namespace(
             client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
         )
-        results: dict[str, object] = {"rss_idle_mb": rss_mb(state.pid)}
+        results: dict[str, object] = {
+            "rss_idle_mb": rss_mb(state.pid),
+            "load_average_at_start": round(os.getloadavg()[0], 1),
+        }
 
         started = time.perf_counter()
         bench.apps.create_namespaced_deployment(NAMESPACE, deployment("hundred", 100))
@@ -172,7 +176,8 @@ def markdown(results: dict[str, object]) -> str:
         "# Workload benchmark",
         "",
         f"`benchmarks/workloads.py`, time scale {results['time_scale']}, {NODES} nodes of "
-        f"{MAX_PODS} pods, on {results['machine']}.",
+        f"{MAX_PODS} pods, on {results['machine']}; the machine's load average was "
+        f"{results['load_average_at_start']} when it started (timings grow with other load).",
         "",
         "| Measure | Result |",
         "| --- | --- |",

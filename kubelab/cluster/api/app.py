@@ -171,15 +171,15 @@ async def get_openapi_v3_document(request: web.Request) -> web.Response:
 
 async def get_openapi_v2(request: web.Request) -> web.Response:
     """JSON or gnostic protobuf, by ``Accept``; 406 with no body for anything else, and 304
-    when ``If-None-Match`` names the current ``ETag``, as kube-openapi's handler answers."""
+    when ``If-None-Match`` names the current ``ETag`` (one for both forms, as kube-openapi's
+    handler answers)."""
     media_type = openapi.v2_media_type(request.headers.get("Accept"))
     if media_type is None:
         return web.Response(status=406, headers={"Vary": "Accept"})
     documents = request.app[OPENAPI_KEY]
-    if media_type == openapi.V2_MEDIA_TYPES[0]:
-        body, etag = documents.v2_bytes(), f'"{documents.v2_hash()}"'
-    else:
-        body, etag = documents.v2_protobuf(), f'"{documents.v2_protobuf_hash()}"'
+    json_form = media_type == openapi.V2_JSON
+    body = documents.v2_bytes() if json_form else documents.v2_protobuf()
+    etag = f'"{documents.v2_hash()}"'
     headers = {"Vary": "Accept", "ETag": etag}
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)

@@ -31,7 +31,8 @@ import yaml
 
 from kubelab.cluster.api.protobuf import FIXED64, LENGTH_DELIMITED, VARINT
 
-CONTENT_TYPE = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+#: The media type of the response (kubectl asks for the older ``...spec.v2@v1.0+protobuf``).
+CONTENT_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
 FieldSpec = list[Any]  # [number, type] or [number, type, "repeated"]
 

@@ -1255,7 +1255,7 @@ class OpenAPIDocuments:
         self._registry = registry
         self._v3: dict[tuple[str, str], RenderedDocument | None] = {}
         self._v2: RenderedDocument | None = None
-        self._v2_protobuf: tuple[bytes, str] | None = None
+        self._v2_protobuf: bytes | None = None
 
     def invalidate(self) -> None:
         """Forget every built document; the next request rebuilds from the registry."""
@@ -1316,16 +1316,8 @@ class OpenAPIDocuments:
 
     def v2_protobuf(self) -> bytes:
         """The Swagger 2.0 document as the gnostic protobuf message kubectl asks for."""
-        return self._rendered_v2_protobuf()[0]
-
-    def v2_protobuf_hash(self) -> str:
-        """The content hash of the protobuf form (its ``ETag``)."""
-        return self._rendered_v2_protobuf()[1]
-
-    def _rendered_v2_protobuf(self) -> tuple[bytes, str]:
         if self._v2_protobuf is None:
-            body = gnostic.encode_document(self._rendered_v2().document)
-            self._v2_protobuf = body, content_hash(body)
+            self._v2_protobuf = gnostic.encode_document(self._rendered_v2().document)
         return self._v2_protobuf
 
 
@@ -1351,15 +1343,23 @@ def _accept_clauses(accept: str) -> list[tuple[str, str]]:
     return [(kind, subtype) for *_, kind, subtype in sorted(clauses)]
 
 
-#: What ``/openapi/v2`` can answer with, in kube-openapi's order of preference.
-V2_MEDIA_TYPES = ("application/json", gnostic.CONTENT_TYPE)
+V2_JSON = "application/json"
+#: What ``/openapi/v2`` answers, in kube-openapi's order of preference: each acceptable
+#: ``application/`` subtype with the media type of the response. The ``@v1.0`` form is the
+#: one kubectl asks for; a response says ``.v1.0``, which Go's MIME parser accepts.
+_V2_OFFERS = (
+    ("json", V2_JSON),
+    ("com.github.proto-openapi.spec.v2@v1.0+protobuf", gnostic.CONTENT_TYPE),
+    ("com.github.proto-openapi.spec.v2.v1.0+protobuf", gnostic.CONTENT_TYPE),
+)
 
 
 def v2_media_type(accept: str | None) -> str | None:
     """The media type to answer ``GET /openapi/v2`` with, or None for 406 Not Acceptable."""
     for kind, subtype in _accept_clauses(accept or "*/*"):
-        for offered in V2_MEDIA_TYPES:
-            offered_kind, offered_subtype = offered.split("/")
-            if kind in ("*", offered_kind) and subtype in ("*", offered_subtype):
-                return offered
+        if kind not in ("*", "application"):
+            continue
+        for offered_subtype, media_type in _V2_OFFERS:
+            if subtype in ("*", offered_subtype):
+                return media_type
     return None
