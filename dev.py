@@ -214,10 +214,12 @@ def lab(jupyter_args: list[str]) -> int:
     if os.geteuid() == 0 and "--allow-root" not in jupyter_args:
         jupyter_args = [*jupyter_args, "--allow-root"]
     if (NOTEBOOKS / START_PAGE).is_file() and not any("default_url" in a for a in jupyter_args):
-        jupyter_args = [*jupyter_args, f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
+        start_page = f"notebooks/{START_PAGE}"
+        jupyter_args = [*jupyter_args, f"--LabApp.default_url=/lab/tree/{start_page}"]
     command = [str(VENV_BIN / "jupyter"), "lab", *jupyter_args]
-    say(f"opening the course: {' '.join(command[1:])} (in notebooks/)")
-    os.chdir(NOTEBOOKS)
+    # From the project's root, the file browser reaches notebooks/, exercises/ and solutions/.
+    say(f"opening the course: {' '.join(command[1:])}")
+    os.chdir(ROOT)
     os.execve(command[0], command, environment)
 
 

@@ -210,6 +210,15 @@ def _course_notebooks(chosen: str | None) -> Path | None:
     return None
 
 
+def _course_root(notebooks: Path) -> Path:
+    """Where JupyterLab's file browser starts: the course directory that holds notebooks/ beside
+    exercises/ and solutions/, so a learner can open all three; else the notebooks themselves."""
+    parent = notebooks.parent
+    if any((parent / sibling).is_dir() for sibling in ("exercises", "solutions")):
+        return parent
+    return notebooks
+
+
 def _lab(args: argparse.Namespace) -> int:
     """Open the course in JupyterLab, on the teaching cluster unless another one is chosen.
 
@@ -264,13 +273,15 @@ def _lab(args: argparse.Namespace) -> int:
         jupyter_args.append(f"--port={args.port}")
     if os.geteuid() == 0 and "--allow-root" not in jupyter_args:
         jupyter_args.append("--allow-root")
+    root = _course_root(notebooks)
+    start_page = (notebooks / START_PAGE).relative_to(root).as_posix()
     if (notebooks / START_PAGE).is_file() and not any("default_url" in a for a in jupyter_args):
         # The address JupyterLab prints and opens leads to the course's table of contents.
-        jupyter_args.append(f"--LabApp.default_url=/lab/tree/{START_PAGE}")
+        jupyter_args.append(f"--LabApp.default_url=/lab/tree/{start_page}")
     command = [str(jupyter), "lab", *jupyter_args]
-    print(f"Opening the course in {notebooks}: jupyter lab {' '.join(jupyter_args)}".rstrip())
+    print(f"Opening the course in {root}: jupyter lab {' '.join(jupyter_args)}".rstrip())
     sys.stdout.flush()
-    os.chdir(notebooks)
+    os.chdir(root)
     os.execve(command[0], command, environment)
 
 

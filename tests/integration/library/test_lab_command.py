@@ -50,8 +50,11 @@ def notebook_listing(port: int, deadline: float) -> list[str]:
 
 
 def test_lab_opens_the_notebooks_on_the_teaching_cluster(lab_env, tmp_path):
+    """With exercises/ beside notebooks/, the file browser starts at the course directory so
+    that a learner reaches both."""
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
+    (tmp_path / "exercises").mkdir()
     (notebooks / "01-pods.ipynb").write_text(
         json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     )
@@ -65,7 +68,8 @@ def test_lab_opens_the_notebooks_on_the_teaching_cluster(lab_env, tmp_path):
         text=True,
     )
     try:
-        assert notebook_listing(port, time.monotonic() + 90) == ["01-pods.ipynb"]
+        listing = notebook_listing(port, time.monotonic() + 90)
+        assert {"exercises", "notebooks"} <= set(listing)
         environment = dict(
             entry.split("=", 1)
             for entry in Path(f"/proc/{lab.pid}/environ").read_text().split("\0")
@@ -83,7 +87,7 @@ def test_lab_opens_the_notebooks_on_the_teaching_cluster(lab_env, tmp_path):
         output, _ = lab.communicate(timeout=30)
         subprocess.run([KUBELAB, "cluster", "down"], env=lab_env, capture_output=True)
     assert "The teaching cluster is up at https://127.0.0.1:" in output
-    assert f"Opening the course in {notebooks}" in output
+    assert f"Opening the course in {tmp_path}" in output
 
 
 def test_lab_with_an_unknown_context_starts_nothing(lab_env, tmp_path):
