@@ -55,12 +55,31 @@ class EmbeddedCluster:
         return self
 
     def stop(self) -> None:
+        """Stop the cluster, then end whatever its loop still runs, as ``asyncio.run`` does."""
         self.call(self.cluster.stop())
+        self.call(_cancel_remaining_tasks())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def __enter__(self) -> EmbeddedCluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+#: How long (real seconds) requests still being served get to end once cancelled.
+REMAINING_TASKS_GRACE_SECONDS = 5.0
+
+
+async def _cancel_remaining_tasks() -> None:
+    """Cancel and await the loop's other tasks (requests still being served, say): a task left
+    pending when the loop is dropped is reported as destroyed at interpreter exit."""
+    current = asyncio.current_task()
+    remaining = [task for task in asyncio.all_tasks() if task is not current]
+    for task in remaining:
+        task.cancel()
+    if remaining:
+        await asyncio.wait(remaining, timeout=REMAINING_TASKS_GRACE_SECONDS)

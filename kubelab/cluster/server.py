@@ -26,6 +26,7 @@ from kubelab.cluster.api import admission, apply, managedfields
 from kubelab.cluster.api.app import build_app
 from kubelab.cluster.api.authn import Authenticator, User, UserTokens, user_tokens_path
 from kubelab.cluster.api.chartrepo import REPOSITORY_KEY as CHART_REPOSITORY_KEY
+from kubelab.cluster.api.componentstatuses import CONTROL_PLANE_KEY
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.api.tokens import ServiceAccountTokens, SigningKey
 from kubelab.cluster.certs import ensure_certificates
@@ -114,14 +115,16 @@ class TeachingCluster:
         token = self._admin_token()
         await self.registry.start(self.catalog)
         certs = ensure_certificates(self.home / "pki")
-        self._tasks = start_controllers(self.api, certs.ca_cert.read_text())
+        controller_tasks = start_controllers(self.api, certs.ca_cert.read_text())
+        self._tasks = list(controller_tasks)
         self.network = ClusterNetwork(LocalClient(self.api, "kube-proxy"))
         self.kubelets, kubelet_tasks = start_kubelets(
             self.api, self.node_count, self.catalog, self.network, self.home / "storage"
         )
         self._tasks += kubelet_tasks
         scheduler = Scheduler(LocalClient(self.api, Scheduler.name))
-        self._tasks.append(asyncio.create_task(scheduler.run(), name=Scheduler.name))
+        scheduler_task = asyncio.create_task(scheduler.run(), name=Scheduler.name)
+        self._tasks.append(scheduler_task)
         self._tasks.append(asyncio.create_task(self._compact_periodically()))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.server_cert, certs.server_key)
@@ -138,6 +141,8 @@ class TeachingCluster:
         charts_dir = charts.charts_directory(self.home)
         charts.publish_charts(charts.COURSE_CHARTS, charts_dir)
         app[CHART_REPOSITORY_KEY] = charts.ChartRepository(charts_dir)
+        control_plane = app[CONTROL_PLANE_KEY]
+        control_plane.scheduler, control_plane.controllers = [scheduler_task], controller_tasks
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(
@@ -183,8 +188,11 @@ class TeachingCluster:
                 self.start_node(kubelet.node_name)
 
     async def stop(self) -> None:
-        for kubelet in self.kubelets:
-            kubelet.shutdown()
+        """Shut down in order: the nodes and their containers, the control plane, the API.
+
+        Every task is cancelled and awaited, so nothing is left half-run on the event loop.
+        """
+        await asyncio.gather(*(kubelet.stop() for kubelet in self.kubelets))
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -3,14 +3,12 @@ resourceVersion delivers every later change exactly once, in order."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from kubelab.cluster.embedded import EmbeddedCluster
 from tests.reliability.rawapi import RawAPI
+from tests.reliability.watching import WatchReader
 
 CLIENTS = 12
 
@@ -78,35 +76,8 @@ def test_read_modify_write_counters_lose_no_update(raw: RawAPI, namespace: str) 
     assert conflicts > 0, "the clients never raced; the test proved nothing"
 
 
-class WatchReader(threading.Thread):
-    """Reads one watch stream until it sees the ADDED event for ``until``."""
-
-    def __init__(self, cluster: EmbeddedCluster, path: str, until: str) -> None:
-        super().__init__(daemon=True)
-        api = RawAPI.admin(cluster.cluster.home, cluster.cluster.port)
-        self.connection = http.client.HTTPSConnection(
-            "127.0.0.1", api.port, context=api.context, timeout=60
-        )
-        self.connection.request("GET", path, headers={"Authorization": f"Bearer {api.token}"})
-        self.reply = self.connection.getresponse()
-        assert self.reply.status == 200
-        self.until = until
-        self.events: list[dict[str, Any]] = []
-
-    def run(self) -> None:
-        while True:
-            line = self.reply.readline()
-            if not line:
-                return
-            event = json.loads(line)
-            self.events.append(event)
-            if event["type"] == "ADDED" and event["object"]["metadata"]["name"] == self.until:
-                self.connection.close()
-                return
-
-
 def test_watch_from_a_version_sees_every_later_change_once_in_order(
-    cluster: EmbeddedCluster, raw: RawAPI, namespace: str
+    raw: RawAPI, namespace: str
 ) -> None:
     path = f"/api/v1/namespaces/{namespace}/configmaps"
     for index in range(5):
@@ -114,7 +85,7 @@ def test_watch_from_a_version_sees_every_later_change_once_in_order(
     start = raw.request("GET", path).json()
     start_version = int(start["metadata"]["resourceVersion"])
     state = {item["metadata"]["name"]: item for item in start["items"]}
-    reader = WatchReader(cluster, f"{path}?watch=1&resourceVersion={start_version}", "marker")
+    reader = WatchReader(raw, f"{path}?watch=1&resourceVersion={start_version}", "marker")
     reader.start()
 
     acknowledged: list[int] = []

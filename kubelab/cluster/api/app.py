@@ -20,9 +20,11 @@ from kubelab.cluster.api import (
     authz,
     binding,
     chartrepo,
+    componentstatuses,
     discovery,
     errors,
     handlers,
+    health,
     negotiation,
     openapi,
     pathsegments,
@@ -102,10 +104,6 @@ async def get_version(request: web.Request) -> web.Response:
     return _json(version_info())
 
 
-async def get_health(request: web.Request) -> web.Response:
-    return web.Response(text="ok", content_type="text/plain")
-
-
 async def get_core_discovery(request: web.Request) -> web.Response:
     address = request.host if ":" in request.host else f"{request.host}:443"
     return _discovery_response(request, True, discovery.api_versions(address))
@@ -145,6 +143,10 @@ async def group_resources(request: web.Request) -> web.StreamResponse:
     return await handlers.handle(request, request.app[API_KEY], group, version, tail)
 
 
+async def bindings(request: web.Request) -> web.StreamResponse:
+    return await binding.handle_bindings(request, request.app[API_KEY])
+
+
 async def get_openapi_v3_index(request: web.Request) -> web.Response:
     return _json(request.app[OPENAPI_KEY].index())
 
@@ -177,12 +179,18 @@ async def get_openapi_v2(request: web.Request) -> web.Response:
     if media_type is None:
         return web.Response(status=406, headers={"Vary": "Accept"})
     documents = request.app[OPENAPI_KEY]
-    json_form = media_type == openapi.V2_JSON
-    body = documents.v2_bytes() if json_form else documents.v2_protobuf()
-    etag = f'"{documents.v2_hash()}"'
-    headers = {"Vary": "Accept", "ETag": etag}
+    gzipped = openapi.accepts_gzip(request.headers.get("Accept-Encoding"))
+    etag = f'"{documents.v2_hash()}{"-gzip" if gzipped else ""}"'
+    headers = {
+        "Vary": "Accept, Accept-Encoding",
+        "ETag": etag,
+        "Last-Modified": documents.v2_last_modified(),
+    }
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    body = documents.v2_body(media_type, gzipped)
     return web.Response(body=body, headers={**headers, "Content-Type": media_type})
 
 
@@ -220,11 +228,14 @@ def build_app(
     handlers.SUBRESOURCE_HANDLERS.update(tokens.SUBRESOURCE_HANDLERS)
     route = app.router
     reviews.add_routes(route)
+    componentstatuses.install(app, api.store)
+    for path in ("/api/v1/namespaces/{namespace}/bindings", "/api/v1/bindings"):
+        for tail in ("", "/{tail:.*}"):
+            route.add_route("*", path + tail, bindings)
     metrics.install(app, api, app[KUBELETS_KEY])
     route.add_get("/version", get_version)
     route.add_get("/version/", get_version)
-    for path in ("/healthz", "/livez", "/readyz"):
-        route.add_get(path, get_health)
+    health.install(app, api.store)
     route.add_get("/api", get_core_discovery)
     route.add_get("/apis", get_groups_discovery)
     route.add_get("/openapi/v3", get_openapi_v3_index)

@@ -16,6 +16,9 @@ from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.jsondata import clone
 
 PODS_KEY = "/pods"
+NAMESPACE_MISMATCH = (
+    "the namespace of the provided object does not match the namespace sent on the request"
+)
 
 
 def bind_pod(api: ObjectAPI, namespace: str, name: str, node: str) -> dict[str, Any]:
@@ -62,12 +65,15 @@ async def handle_binding(
     body = negotiation.decode_body(
         request.headers.get("Content-Type"), await handlers.read_body(request)
     )
+    return _bind(api, target.namespace or "", target.name or "", body)
+
+
+def _bind(api: ObjectAPI, namespace: str, name: str, body: Any) -> web.Response:
+    """Bind pod ``name`` to the node the Binding ``body`` targets: 201 and a Success Status."""
     node = ((body or {}).get("target") or {}).get("name") if isinstance(body, dict) else None
     if not node:
-        raise errors.invalid_object(
-            "", "Binding", target.name or "", [errors.required("target.name")]
-        )
-    bind_pod(api, target.namespace or "", target.name or "", node)
+        raise errors.invalid_object("", "Binding", name, [errors.required("target.name")])
+    bind_pod(api, namespace, name, node)
     status = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -76,3 +82,25 @@ async def handle_binding(
         "code": 201,
     }
     return handlers.json_response(status, 201)
+
+
+async def handle_bindings(request: web.Request, api: ObjectAPI) -> web.StreamResponse:
+    """``POST /api/v1/namespaces/<namespace>/bindings``: the older way to bind, naming the
+    pod in the Binding's metadata. Only create is served, as upstream: there is no path for
+    one Binding or for Bindings across namespaces."""
+    if "namespace" not in request.match_info or "tail" in request.match_info:
+        raise handlers._not_found_path()
+    if request.method != "POST":
+        raise errors.APIError(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+    namespace = request.match_info["namespace"]
+    body = negotiation.decode_body(
+        request.headers.get("Content-Type"), await handlers.read_body(request)
+    )
+    meta = (body.get("metadata") or {}) if isinstance(body, dict) else {}
+    if meta.get("namespace") not in (None, "", namespace):
+        raise errors.bad_request(NAMESPACE_MISMATCH)
+    return _bind(api, namespace, str(meta.get("name") or ""), body)

@@ -171,9 +171,7 @@ ONEOFS: dict[str, Callable[[Any], tuple[int, str] | None]] = {
     ),
     "NonBodyParameter": lambda value: _NON_BODY_MEMBERS.get(value.get("in", "")),
     "ResponseValue": _reference_or((1, "Response")),
-    "SchemaItem": lambda value: (
-        (2, "FileSchema") if value.get("type") == "file" else (1, "Schema")
-    ),
+    "SchemaItem": lambda value: (2, "FileSchema") if value.get("type") == "file" else (1, "Schema"),
     "SecurityDefinitionsItem": _security_member,
 }
 

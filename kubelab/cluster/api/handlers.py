@@ -418,6 +418,9 @@ async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.St
 
     timeout_text = query.get("timeoutSeconds")
     timeout = float(timeout_text) if timeout_text and timeout_text.isdigit() else None
+    # Plain objects look the same to every watcher of this resource and version.
+    plain = not (accept.as_table or accept.as_partial_metadata)
+    shared = (strategy.key, strategy.api_version, strategy.kind) if plain else None
     return await watch.stream(
         request,
         api.store,
@@ -430,6 +433,7 @@ async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.St
         bookmarks,
         send_initial,
         timeout,
+        shared,
     )
 
 

@@ -20,9 +20,12 @@ hash until :meth:`OpenAPIDocuments.invalidate` is called.
 from __future__ import annotations
 
 import copy
+import email.utils
 import functools
+import gzip
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -665,18 +668,53 @@ _V2_UNSUPPORTED = ("anyOf", "oneOf", "not", "nullable")
 
 
 def _v3_to_v2(node: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite a schema given in OpenAPI 3 form (custom resources) for Swagger 2.0."""
+    """Rewrite a schema given in OpenAPI 3 form (custom resources) for Swagger 2.0.
+
+    Besides dropping what Swagger 2.0 lacks, this makes the changes kube-apiserver makes for
+    kubectl's sake (``ToStructuralOpenAPIV2``), whose client-side validation would otherwise
+    refuse what the server accepts: a nullable field loses its type, items and properties (and
+    its place in ``required``), a field that keeps unknown fields loses its items and
+    properties (and its ``object`` type), and an array left without items loses its type.
+    """
     converted = _map_schema(node, _v3_to_v2)
     for key in _V2_UNSUPPORTED:
         converted.pop(key, None)
-    all_of = converted.get("allOf")
+    all_of = converted.pop("allOf", None)
     if isinstance(all_of, list) and len(all_of) == 1 and "$ref" in all_of[0]:
-        del converted["allOf"]
         converted = {"$ref": all_of[0]["$ref"], **converted}
     ref = converted.get("$ref")
     if isinstance(ref, str) and ref.startswith(V3_REF):
         converted["$ref"] = V2_REF + ref.removeprefix(V3_REF)
+    _drop_what_kubectl_cannot_check(node, converted)
     return converted
+
+
+def _drop_what_kubectl_cannot_check(original: dict[str, Any], converted: dict[str, Any]) -> None:
+    preserves = original.get("x-kubernetes-preserve-unknown-fields") is True
+    if original.get("nullable") is True:
+        for key in ("type", "items", "properties"):
+            converted.pop(key, None)
+    if preserves:
+        converted.pop("items", None)
+        converted.pop("properties", None)
+        if converted.get("type") == "object":
+            del converted["type"]
+    if converted.get("type") == "array" and "items" not in converted:
+        del converted["type"]
+    nullable = {
+        name
+        for name, sub in (original.get("properties") or {}).items()
+        if isinstance(sub, dict) and sub.get("nullable") is True
+    }
+    additional = original.get("additionalProperties")
+    if isinstance(additional, dict) and additional.get("nullable") is True:
+        converted.pop("required", None)
+    elif nullable and isinstance(converted.get("required"), list):
+        required = [name for name in converted["required"] if name not in nullable]
+        if required:
+            converted["required"] = required
+        else:
+            del converted["required"]
 
 
 def _references(node: Any) -> Iterable[str]:
@@ -1255,13 +1293,14 @@ class OpenAPIDocuments:
         self._registry = registry
         self._v3: dict[tuple[str, str], RenderedDocument | None] = {}
         self._v2: RenderedDocument | None = None
-        self._v2_protobuf: bytes | None = None
+        self._v2_bodies: dict[tuple[str, bool], bytes] = {}
+        self._v2_built_at = 0.0
 
     def invalidate(self) -> None:
         """Forget every built document; the next request rebuilds from the registry."""
         self._v3.clear()
         self._v2 = None
-        self._v2_protobuf = None
+        self._v2_bodies.clear()
 
     def _rendered(self, group: str, version: str) -> RenderedDocument | None:
         key = (group, version)
@@ -1300,6 +1339,7 @@ class OpenAPIDocuments:
     def _rendered_v2(self) -> RenderedDocument:
         if self._v2 is None:
             self._v2 = RenderedDocument.of(build_v2_document(self._registry))
+            self._v2_built_at = time.time()
         return self._v2
 
     def v2(self) -> dict[str, Any]:
@@ -1314,11 +1354,24 @@ class OpenAPIDocuments:
         """The content hash of the JSON Swagger 2.0 document (its ``ETag``)."""
         return self._rendered_v2().hash
 
-    def v2_protobuf(self) -> bytes:
-        """The Swagger 2.0 document as the gnostic protobuf message kubectl asks for."""
-        if self._v2_protobuf is None:
-            self._v2_protobuf = gnostic.encode_document(self._rendered_v2().document)
-        return self._v2_protobuf
+    def v2_last_modified(self) -> str:
+        """When the Swagger 2.0 document was built, as an HTTP date (``Last-Modified``)."""
+        self._rendered_v2()
+        return email.utils.formatdate(self._v2_built_at, usegmt=True)
+
+    def v2_body(self, media_type: str, gzipped: bool = False) -> bytes:
+        """``/openapi/v2`` as JSON or as the gnostic protobuf message kubectl asks for, and
+        gzip-compressed for clients that accept it; each form is built once and cached."""
+        key = (media_type, gzipped)
+        if key not in self._v2_bodies:
+            if gzipped:
+                body = gzip.compress(self.v2_body(media_type), compresslevel=6, mtime=0)
+            elif media_type == V2_JSON:
+                body = self._rendered_v2().body
+            else:
+                body = gnostic.encode_document(self._rendered_v2().document)
+            self._v2_bodies[key] = body
+        return self._v2_bodies[key]
 
 
 def _accept_clauses(accept: str) -> list[tuple[str, str]]:
@@ -1352,6 +1405,23 @@ _V2_OFFERS = (
     ("com.github.proto-openapi.spec.v2@v1.0+protobuf", gnostic.CONTENT_TYPE),
     ("com.github.proto-openapi.spec.v2.v1.0+protobuf", gnostic.CONTENT_TYPE),
 )
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether the first ``gzip`` entry of ``Accept-Encoding`` allows it (no q, or q > 0)."""
+    for part in (accept_encoding or "").split(","):
+        name, *params = (piece.strip() for piece in part.split(";"))
+        if name.lower() != "gzip":
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
 
 
 def v2_media_type(accept: str | None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,28 @@ DEFAULT_WATCH_TIMEOUT = 1800.0
 
 Matcher = Callable[[dict[str, Any]], bool]
 Render = Callable[[dict[str, Any], bool], dict[str, Any]]
+
+#: Event lines already encoded, shared by every watcher that shows a change the same way, so
+#: that a change reaching fifty watchers is rendered and encoded once. A stored change never
+#: changes, so its resourceVersion, the event type and how it is shown identify the line.
+_SHARED_LINES: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+SHARED_LINES_KEPT = 4096
+
+
+def _change_line(
+    event_type: str, change: Change, render: Render, first: bool, shared: Any
+) -> bytes:
+    """The line for one change; ``shared`` names the rendering when it is the same for all
+    watchers (plain objects of one resource and version), None when it is this watch's own."""
+    if shared is None:
+        return _line(event_type, render(change.object, first))
+    key = (shared, change.resource_version, event_type)
+    line = _SHARED_LINES.get(key)
+    if line is None:
+        line = _SHARED_LINES[key] = _line(event_type, render(change.object, first))
+        if len(_SHARED_LINES) > SHARED_LINES_KEPT:
+            _SHARED_LINES.popitem(last=False)
+    return line
 
 
 def _line(event_type: str, obj: dict[str, Any]) -> bytes:
@@ -60,8 +83,10 @@ async def stream(
     bookmarks: bool,
     initial_events_end: bool,
     timeout: float | None,
+    shared: Any = None,
 ) -> web.StreamResponse:
-    """Serve one watch request until it times out or the client goes away."""
+    """Serve one watch request until it times out or the client goes away. ``shared`` names
+    a rendering every watcher of the resource shares (see :func:`_change_line`)."""
     try:
         watcher, backlog = store.watch(key, since)
     except TooOld as exc:
@@ -83,7 +108,7 @@ async def stream(
             event_type = translate(change, matches)
             last_version = change.resource_version
             if event_type:
-                await response.write(_line(event_type, render(change.object, first)))
+                await response.write(_change_line(event_type, change, render, first, shared))
                 first = False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout if timeout is not None else DEFAULT_WATCH_TIMEOUT)
@@ -93,18 +118,22 @@ async def stream(
                 break
             wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
             try:
-                change = await asyncio.wait_for(watcher.queue.get(), wait)
-            except TimeoutError:
-                if bookmarks and deadline - loop.time() > 0:
-                    version = max(last_version, store.revision)
-                    await response.write(_line("BOOKMARK", _bookmark(bookmark_kind, version)))
-                continue
+                # A queued change is taken at once; only an empty queue needs a timed wait.
+                change = watcher.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                try:
+                    change = await asyncio.wait_for(watcher.queue.get(), wait)
+                except TimeoutError:
+                    if bookmarks and deadline - loop.time() > 0:
+                        version = max(last_version, store.revision)
+                        await response.write(_line("BOOKMARK", _bookmark(bookmark_kind, version)))
+                    continue
             if change is None:
                 break
             last_version = change.resource_version
             event_type = translate(change, matches)
             if event_type:
-                await response.write(_line(event_type, render(change.object, first)))
+                await response.write(_change_line(event_type, change, render, first, shared))
                 first = False
     except ConnectionResetError:
         watcher.close()  # the client went away: nothing more to send

@@ -222,12 +222,6 @@ class Kubelet:
                         worker.publish()
             await self.client.clock.sleep(LEASE_RENEW_SECONDS)
 
-    def shutdown(self) -> None:
-        """Stop every container at once: the node is going away with the cluster."""
-        for worker in list(self.workers.values()):
-            for container in worker.containers.values():
-                container.kill()
-
     # --- switching the node on and off --------------------------------------------------------
 
     @property
@@ -243,27 +237,32 @@ class Kubelet:
         return self._run_task
 
     async def stop(self) -> None:
-        """Switch the node off: the kubelet stops posting status and its containers die."""
+        """Switch the node off: the kubelet stops posting status and its containers die.
+
+        Returns once every process of every container has ended, so that nothing of the node is
+        left running when the cluster itself shuts down.
+        """
         task = self._run_task
         if task is None or task.done():
             return
-        containers = [c for w in self.workers.values() for c in w.containers.values()]
-        workers = list(self._tasks.values())
+        workers = list(self.workers.values())
+        worker_tasks = list(self._tasks.values())
         task.cancel()
         # The workers go first: nobody is left to report the containers' end to the API.
-        await asyncio.gather(task, *workers, return_exceptions=True)
+        await asyncio.gather(task, *worker_tasks, return_exceptions=True)
         self.workers.clear()
         self._tasks.clear()
-        for container in containers:
-            container.kill()
+        await asyncio.gather(*(worker.kill_and_reap() for worker in workers))
 
     async def run(self) -> None:
         tasks = [asyncio.create_task(self._watch_pods()), asyncio.create_task(self._heartbeat())]
         try:
             await asyncio.gather(*tasks)
         finally:
-            for task in tasks + list(self._tasks.values()):
+            pending = tasks + list(self._tasks.values())
+            for task in pending:
                 task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 def start_kubelets(

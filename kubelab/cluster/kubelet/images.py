@@ -51,3 +51,20 @@ class NodeImages:
             return self.catalog.pull_error(reference)
         self.present[reference] = image
         return image
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as the kubelet prints it in events: Go's ``time.Duration`` text after
+    truncating to milliseconds (``812ms``, ``1.5s``, ``2m0.25s``)."""
+    millis = int(seconds * 1000)
+    if millis <= 0:
+        return "0s"
+    if millis < 1000:
+        return f"{millis}ms"
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole, fraction = divmod(rest, 1000)
+    text = f"{whole}{f'.{fraction:03d}'.rstrip('0') if fraction else ''}s"
+    if hours or minutes:
+        text = f"{minutes}m{text}"
+    return f"{hours}h{text}" if hours else text

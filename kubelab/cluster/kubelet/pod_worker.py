@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.client import PODS
 from kubelab.cluster.kubelet.environment import ConfigError, resolve_environment
-from kubelab.cluster.kubelet.images import pull_seconds
+from kubelab.cluster.kubelet.images import go_duration, pull_seconds
 from kubelab.cluster.kubelet.probes import PROBE_NAMES, ProbeState, run_probe
-from kubelab.cluster.kubelet.status import ContainerRecord, PodRecord, pod_status
+from kubelab.cluster.kubelet.status import ContainerRecord, PodRecord, pod_phase, pod_status
 from kubelab.cluster.kubelet.volumes import MountError, PodVolumes
 from kubelab.cluster.resources.podspec import qos_class
 from kubelab.cluster.runtime.container import Container, ExitStatus, StartError
@@ -46,8 +46,9 @@ RETRY_SECONDS = 2.0
 DNS_SERVICE_IP = "10.96.0.10"
 #: How long (real seconds) to watch a new container before reporting it as running.
 QUICK_EXIT_SECONDS = 0.05
-#: How often a pull back-off looks whether the pod's spec now names another image.
-IMAGE_RECHECK_SECONDS = 1.0
+#: How long the kubelet's pod worker waits before syncing a pod whose last sync failed
+#: (``InvalidImageName``, ``ErrImageNeverPull``) again, unless the pod is updated first.
+SYNC_RETRY_SECONDS = 10.0
 
 
 def _memory_limit(spec: dict[str, Any]) -> int | None:
@@ -80,6 +81,10 @@ class PodWorker:
         self.netns: NetworkNamespace | None = None
         self.volumes: PodVolumes | None = None
         self.deleting = asyncio.Event()
+        #: Set (and replaced) whenever the pod changes: what waits on it looks at the pod again.
+        self._updated = asyncio.Event()
+        #: Containers being stopped because their definition changed, to be started again.
+        self._redefined: set[str] = set()
         self._tasks: list[asyncio.Task[Any]] = []
         self._probe_tasks: dict[str, list[asyncio.Task[Any]]] = {}
 
@@ -113,11 +118,73 @@ class PodWorker:
     def _pod_ref(self) -> str:
         return f"{self.name}_{self.namespace}({self.uid})"
 
+    def _image(self, name: str) -> str:
+        return self._container_spec(name).get("image", "")
+
     def update(self, pod: dict[str, Any]) -> None:
-        """A newer version of the pod arrived from the API."""
+        """A newer version of the pod arrived from the API: the kubelet syncs it at once."""
         self.pod = pod
         if pod["metadata"].get("deletionTimestamp"):
             self.deleting.set()
+        elif not self.record.pod_reason:
+            self._restart_redefined()
+        self._wake()
+
+    def _wake(self) -> None:
+        updated, self._updated = self._updated, asyncio.Event()
+        updated.set()
+
+    async def _wait_for_update(self, seconds: float | None) -> bool:
+        """Wait ``seconds`` of cluster time (None: for ever) or until the pod changes; return
+        False if the pod started terminating."""
+        if self.deleting.is_set():
+            return False
+        timeout = None if seconds is None else max(seconds, 0) / self.clock.time_scale
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._updated.wait(), timeout)
+        return not self.deleting.is_set()
+
+    async def _wait_for_new_image(self, name: str, image: str, seconds: float) -> str:
+        """Wait between syncs of a container whose image cannot be used: "elapsed", "gone"
+        (the pod is terminating) or "changed" (its spec names another image now, which the
+        kubelet tries at once: that is how ``kubectl set image`` fixes a mistyped image)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(seconds, 0) / self.clock.time_scale
+        while True:
+            if self.deleting.is_set():
+                return "gone"
+            if self._image(name) != image:
+                return "changed"
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return "elapsed"
+            await self._wait_for_update(remaining * self.clock.time_scale)
+
+    def _restart_redefined(self) -> None:
+        """Restart each running container whose spec changed, as the kubelet does when a
+        container's hash (over its name and image) no longer matches: ``spec.containers[*].image``
+        is the one field of a running container that may change."""
+        for record in self.record.containers + self.record.init_containers:
+            container = self.containers.get(record.name)
+            if record.init and not record.sidecar:
+                continue
+            if container is None or not container.running or record.name in self._redefined:
+                continue
+            if container.spec.get("image", "") == self._image(record.name):
+                continue
+            self._redefined.add(record.name)
+            self._tasks.append(asyncio.create_task(self._stop_redefined(record, container)))
+
+    async def _stop_redefined(self, record: ContainerRecord, container: Container) -> None:
+        self._event(
+            record,
+            "Normal",
+            "Killing",
+            f"Container {record.name} definition changed, will be restarted",
+        )
+        grace = int(self.spec.get("terminationGracePeriodSeconds", 30))
+        await self._pre_stop(record.name, container, grace)
+        await container.stop(float(grace))
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep in cluster time; return False if the pod started terminating meanwhile."""
@@ -147,18 +214,15 @@ class PodWorker:
     async def run(self) -> None:
         try:
             await self._start_sandbox()
-            if await self._set_up_volumes() and await self._run_init_containers():
-                for record in self.record.containers:
-                    self._tasks.append(asyncio.create_task(self._supervise(record)))
-                deadline = self.spec.get("activeDeadlineSeconds")
-                if deadline:
-                    self._tasks.append(asyncio.create_task(self._enforce_deadline(deadline)))
-                self._tasks.append(asyncio.create_task(self._refresh_volumes()))
+            self._tasks.append(asyncio.create_task(self._enforce_deadline()))
+            self._tasks.append(asyncio.create_task(self._start_containers()))
             await self.deleting.wait()
             await self._terminate()
         finally:
-            for task in self._tasks + [t for ts in self._probe_tasks.values() for t in ts]:
+            helpers = self._tasks + [t for ts in self._probe_tasks.values() for t in ts]
+            for task in helpers:
                 task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
             if self.netns is not None:
                 self.kubelet.network.detach(self.netns)
                 self.kubelet.release_ip(self.netns.ip)
@@ -174,6 +238,12 @@ class PodWorker:
             if self.record.init_containers:
                 record.reason = "PodInitializing"
         self.publish()
+
+    async def _start_containers(self) -> None:
+        if await self._set_up_volumes() and await self._run_init_containers():
+            for record in self.record.containers:
+                self._tasks.append(asyncio.create_task(self._supervise(record)))
+            self._tasks.append(asyncio.create_task(self._refresh_volumes()))
 
     async def _set_up_volumes(self) -> bool:
         self.volumes = PodVolumes(
@@ -224,9 +294,21 @@ class PodWorker:
         self.publish()
         return True
 
-    async def _enforce_deadline(self, seconds: int) -> None:
-        if not await self._sleep(float(seconds)):
-            return
+    async def _enforce_deadline(self) -> None:
+        """Fail the pod once it has been active longer than ``activeDeadlineSeconds``, counted
+        from its start time; the field may be set or lowered while the pod runs."""
+        started = self.clock.now()
+        while True:
+            if pod_phase(self.pod, self.record) in ("Succeeded", "Failed"):
+                return
+            seconds = self.spec.get("activeDeadlineSeconds")
+            remaining = None
+            if seconds is not None:
+                remaining = float(seconds) - (self.clock.now() - started).total_seconds()
+                if remaining <= 0:
+                    break
+            if not await self._wait_for_update(remaining):
+                return
         message = "Pod was active on the node longer than the specified deadline"
         self._event(None, "Normal", "DeadlineExceeded", message)
         self.record.pod_reason, self.record.pod_message = "DeadlineExceeded", message
@@ -245,6 +327,11 @@ class PodWorker:
             status = await self._run_once(record)
             if status is None or self.deleting.is_set():
                 return
+            if record.name in self._redefined:
+                # A container stopped because its definition changed starts again whatever the
+                # restart policy, and without waiting: its new hash has no back-off yet.
+                self._redefined.discard(record.name)
+                continue
             if policy == "Never" or (policy == "OnFailure" and status.exit_code == 0):
                 self.publish()
                 return
@@ -252,18 +339,20 @@ class PodWorker:
                 return
 
     async def _back_off(self, record: ContainerRecord) -> bool:
-        """Wait out the crash-loop back-off before a restart; False if the pod is going."""
-        key = f"{self.uid}/{record.name}"
+        """Wait out the crash-loop back-off before a restart; False if the pod is going.
+
+        The back-off belongs to the container's definition (its name and image), so a container
+        whose image is changed while it waits starts again at once.
+        """
+        image = record.image
+        key = f"{self.uid}/{record.name}/{image}"
         delay = self.kubelet.restart_backoff.next_delay(key, self.clock.now().timestamp())
         if delay > 0:
-            record.last_terminated = record.terminated_state()
-            record.reason = "CrashLoopBackOff"
-            record.message = (
+            message = (
                 f"back-off {int(delay)}s restarting failed container="
                 f"{record.name} pod={self._pod_ref()}"
             )
-            record.state = "waiting"
-            record.ready = False
+            self._waiting(record, "CrashLoopBackOff", message)
             self._event(
                 record,
                 "Warning",
@@ -271,17 +360,25 @@ class PodWorker:
                 f"Back-off restarting failed container {record.name} in pod {self._pod_ref()}",
             )
             self.publish()
-            if not await self._sleep(delay):
+            if await self._wait_for_new_image(record.name, image, delay) == "gone":
                 return False
         return True
 
+    def _waiting(self, record: ContainerRecord, reason: str, message: str) -> None:
+        """The container waits to be (re)started; the instance that ended last, if any,
+        becomes its ``lastState``."""
+        if record.state == "terminated":
+            record.last_terminated = record.terminated_state()
+        record.state, record.reason, record.message = "waiting", reason, message
+        record.image = self._image(record.name)
+        record.ready = False
+
     async def _run_once(self, record: ContainerRecord) -> ExitStatus | None:
         """Pull, configure, start and wait for one instance of a container."""
-        spec = self._container_spec(record.name)
-        image = await self._pull(record, spec)
-        if image is None:
+        pulled = await self._pull(record)
+        if pulled is None:
             return None
-        spec = self._container_spec(record.name)  # the image may have been corrected meanwhile
+        image, spec = pulled
         container = await self._create(record, spec, image)
         if container is None:
             return None
@@ -293,6 +390,7 @@ class PodWorker:
         if record.name in self.containers:
             self.previous[record.name] = self.containers[record.name]
         self.containers[record.name] = container
+        record.image = spec.get("image", "")
         try:
             container.start()
         except StartError as error:
@@ -301,7 +399,7 @@ class PodWorker:
         record.started_at = self.clock.timestamp()
         record.ever_ran = True
         record.container_id = f"containerd://{secrets.token_hex(32)}"
-        self._event(record, "Normal", "Started", f"Started container {record.name}")
+        self._event(record, "Normal", "Started", "Container started")
         # A container that is over at once (``echo hi``) is reported as terminated only, as a
         # real kubelet's next status update would: a fleeting "Running" makes ``kubectl run -i``
         # try to attach to a container that is already gone.
@@ -328,21 +426,42 @@ class PodWorker:
         record.ready = False
         if record.started is not None:
             record.started = False
-        self.publish()
+        if record.name not in self._redefined:
+            # A container replaced for a changed definition is stopped and started again within
+            # one sync of the pod, so its end is never reported on its own.
+            self.publish()
         return status
 
-    async def _pull(self, record: ContainerRecord, spec: dict[str, Any]) -> Image | None:
+    async def _pull(self, record: ContainerRecord) -> tuple[Image, dict[str, Any]] | None:
+        """The image for the container's spec as it is now, and that spec; None if the pod is
+        terminating first. A spec changed while the kubelet pulls or waits is synced anew."""
+        while True:
+            spec = self._container_spec(record.name)
+            outcome = await self._try_image(record, spec)
+            if outcome == "gone":
+                return None
+            if isinstance(outcome, Image) and self._image(record.name) == spec.get("image", ""):
+                return outcome, spec
+
+    async def _retry_later(self, record: ContainerRecord, reference: str, seconds: float) -> str:
+        """Wait for the next sync: "gone" if the pod is terminating, else "retry"."""
+        waited = await self._wait_for_new_image(record.name, reference, seconds)
+        return "gone" if waited == "gone" else "retry"
+
+    async def _try_image(self, record: ContainerRecord, spec: dict[str, Any]) -> Image | str:
+        """One sync's worth of the kubelet's image manager: the image, or "retry" (after the
+        wait a failed sync earns), or "gone" when the pod is terminating."""
         images = self.kubelet.images
         reference = spec.get("image", "")
-        record.image = reference
         problem = images.check_name(reference)
         if problem:
-            record.state, record.reason, record.message = "waiting", "InvalidImageName", problem
+            # The pod worker syncs the pod again after a failed sync, and at once when the pod
+            # changes: correcting the image lets the container start.
+            self._waiting(record, "InvalidImageName", problem)
             self._event(record, "Warning", "InspectFailed", problem)
             self._event(record, "Warning", "Failed", "Error: InvalidImageName")
             self.publish()
-            await self.deleting.wait()
-            return None
+            return await self._retry_later(record, reference, SYNC_RETRY_SECONDS)
         policy = spec.get("imagePullPolicy", "IfNotPresent")
         cached = images.cached(reference)
         if cached is not None and policy != "Always":
@@ -356,75 +475,46 @@ class PodWorker:
             return cached
         if policy == "Never":
             message = f'Container image "{reference}" is not present with pull policy of Never'
-            record.state, record.reason, record.message = "waiting", "ErrImageNeverPull", message
+            self._waiting(record, "ErrImageNeverPull", message)
             self._event(record, "Warning", "ErrImageNeverPull", message)
+            self._event(record, "Warning", "Failed", "Error: ErrImageNeverPull")
             self.publish()
-            await self.deleting.wait()
-            return None
+            return await self._retry_later(record, reference, SYNC_RETRY_SECONDS)
         key = f"pull/{self.uid}/{reference}"
-        while True:
-            self._event(record, "Normal", "Pulling", f'Pulling image "{reference}"')
-            started = self.clock.now()
-            result = images.fetch(reference)
-            wait = pull_seconds(result) if isinstance(result, Image) else 0.5
-            if not await self._sleep(wait):
-                return None
-            if isinstance(result, Image):
-                took = (self.clock.now() - started).total_seconds()
-                self.kubelet.pull_backoff.forget(key)
-                self._event(
-                    record,
-                    "Normal",
-                    "Pulled",
-                    f'Successfully pulled image "{reference}" in {took:.3f}s '
-                    f"({took:.3f}s including waiting). Image size: {result.size} bytes.",
-                )
-                return result
-            record.state, record.reason = "waiting", "ErrImagePull"
-            record.message = result.rpc_message
+        self._event(record, "Normal", "Pulling", f'Pulling image "{reference}"')
+        started = self.clock.now()
+        result = images.fetch(reference)
+        wait = pull_seconds(result) if isinstance(result, Image) else 0.5
+        if not await self._sleep(wait):
+            return "gone"
+        if isinstance(result, Image):
+            took = go_duration((self.clock.now() - started).total_seconds())
+            self.kubelet.pull_backoff.forget(key)
             self._event(
                 record,
-                "Warning",
-                "Failed",
-                f'Failed to pull image "{reference}": {result.rpc_message}',
+                "Normal",
+                "Pulled",
+                f'Successfully pulled image "{reference}" in {took} ({took} including waiting).'
+                f" Image size: {result.size} bytes.",
             )
-            self._event(record, "Warning", "Failed", "Error: ErrImagePull")
-            self.publish()
-            delay = self.kubelet.pull_backoff.next_delay(key, self.clock.now().timestamp())
-            waited = await self._pull_back_off(record, reference, max(delay, 1.0))
-            if waited != "elapsed":
-                return None if waited == "gone" else await self._pull_new_image(record)
-            record.reason = "ImagePullBackOff"
-            record.message = (
-                f'Back-off pulling image "{reference}": ErrImagePull: {result.rpc_message}'
-            )
-            self._event(record, "Normal", "BackOff", f'Back-off pulling image "{reference}"')
-            self._event(record, "Warning", "Failed", "Error: ImagePullBackOff")
-            self.publish()
-            backoff = self.kubelet.pull_backoff.current(key)
-            waited = await self._pull_back_off(record, reference, backoff)
-            if waited != "elapsed":
-                return None if waited == "gone" else await self._pull_new_image(record)
-
-    async def _pull_back_off(self, record: ContainerRecord, reference: str, seconds: float) -> str:
-        """Wait before pulling again: "elapsed", "gone" (the pod is terminating) or "changed".
-
-        The kubelet keeps its pull back-off per image and syncs a pod as soon as it is updated,
-        so a learner who corrects a mistyped image (``kubectl set image``) sees the new one
-        pulled at once instead of after the old image's back-off.
-        """
-        remaining = max(seconds, 0.0)
-        while remaining > 0:
-            step = min(remaining, IMAGE_RECHECK_SECONDS)
-            if not await self._sleep(step):
-                return "gone"
-            remaining -= step
-            if self._container_spec(record.name).get("image", "") != reference:
-                return "changed"
-        return "elapsed"
-
-    async def _pull_new_image(self, record: ContainerRecord) -> Image | None:
-        return await self._pull(record, self._container_spec(record.name))
+            return result
+        self._waiting(record, "ErrImagePull", result.rpc_message)
+        self._event(
+            record, "Warning", "Failed", f'Failed to pull image "{reference}": {result.rpc_message}'
+        )
+        self._event(record, "Warning", "Failed", "Error: ErrImagePull")
+        self.publish()
+        delay = self.kubelet.pull_backoff.next_delay(key, self.clock.now().timestamp())
+        waited = await self._wait_for_new_image(record.name, reference, max(delay, 1.0))
+        if waited != "elapsed":
+            return waited if waited == "gone" else "retry"
+        message = f'Back-off pulling image "{reference}": ErrImagePull: {result.rpc_message}'
+        self._waiting(record, "ImagePullBackOff", message)
+        self._event(record, "Normal", "BackOff", f'Back-off pulling image "{reference}"')
+        self._event(record, "Warning", "Failed", "Error: ImagePullBackOff")
+        self.publish()
+        backoff = self.kubelet.pull_backoff.current(key)
+        return await self._retry_later(record, reference, backoff)
 
     async def _create(
         self, record: ContainerRecord, spec: dict[str, Any], image: Image
@@ -434,8 +524,7 @@ class PodWorker:
                 env = resolve_environment(self.client, self.pod, spec, self.kubelet.allocatable)
                 break
             except ConfigError as error:
-                record.state, record.reason = "waiting", "CreateContainerConfigError"
-                record.message = str(error)
+                self._waiting(record, "CreateContainerConfigError", str(error))
                 self._event(record, "Warning", "Failed", f"Error: {error}")
                 self.publish()
                 if not await self._sleep(RETRY_SECONDS * 5):
@@ -458,7 +547,7 @@ class PodWorker:
             network=self.kubelet.network,
             netns=self.netns,
         )
-        self._event(record, "Normal", "Created", f"Created container: {record.name}")
+        self._event(record, "Normal", "Created", "Container created")
         return container
 
     def _system_mounts(self, hostname: str) -> list[Mount]:
@@ -614,8 +703,14 @@ class PodWorker:
                 PODS, self.namespace, self.name, grace_period_seconds=0, uid=self.uid
             )
 
+    async def kill_and_reap(self) -> None:
+        """The node is going away: kill every container and wait until all have ended."""
+        containers = [*self.previous.values(), *self.containers.values()]
+        await asyncio.gather(*(container.kill_and_reap() for container in containers))
+
     def kill(self) -> None:
         """The pod was removed without waiting (``--force``): kill everything now."""
         for container in self.containers.values():
             container.kill()
         self.deleting.set()
+        self._wake()

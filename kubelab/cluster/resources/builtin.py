@@ -10,6 +10,8 @@ from kubelab.cluster.resources.registry import Registry
 KIND_MODULES = (
     "namespace",
     "pod",
+    "binding",
+    "componentstatus",
     "podtemplate",
     "service",
     "endpoints",

@@ -139,3 +139,4 @@ class Console:
                 self._clients.remove(client)
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -265,6 +265,19 @@ class Container:
         """SIGKILL every process at once (a zero grace period, or the OOM killer)."""
         self.sandbox.kill_all(SIGKILL)
 
+    async def kill_and_reap(self) -> None:
+        """SIGKILL every process and wait until each one has ended.
+
+        The node's shutdown uses this: a process is a task on the cluster's event loop, and a
+        task still pending when the loop goes away is lost mid-step (Python then warns that it
+        was destroyed while pending).
+        """
+        processes = list(self.sandbox.processes.values())
+        self.kill()
+        await asyncio.gather(*(process.wait() for process in processes))
+        if self._init is not None:
+            await self.wait()
+
     # -- attach ------------------------------------------------------------------------------
 
     async def attach(
@@ -354,6 +367,7 @@ class Container:
         finally:
             if pump is not None:
                 pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
 
     @staticmethod
     async def _pump(source: AsyncIterator[str], pipe: Pipe, tty: LineDiscipline | None) -> None:

@@ -280,6 +280,11 @@ class ObjectStore:
             watcher.close()
         self._db.close()
 
+    def ping(self) -> None:
+        """Run a trivial query, raising ``sqlite3.Error`` when the database cannot answer: the
+        health check the API server makes of its storage (as of etcd)."""
+        self._db.execute("SELECT 1").fetchone()
+
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 

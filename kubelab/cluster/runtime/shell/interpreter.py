@@ -462,8 +462,10 @@ class Shell:
         for job in [job for job in self.jobs if not pids or job.pid in pids]:
             waiting = asyncio.ensure_future(job.wait())
             interrupted = asyncio.ensure_future(self._signal_arrived.wait())
-            await asyncio.wait({waiting, interrupted}, return_when=asyncio.FIRST_COMPLETED)
-            interrupted.cancel()
+            try:
+                await asyncio.wait({waiting, interrupted}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                interrupted.cancel()
             if not waiting.done():
                 waiting.cancel()
                 self._signal_arrived.clear()
