@@ -46,3 +46,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     os.environ["KUBELAB_HOME"] = str(home)
     os.environ["KUBECONFIG"] = str(_cluster.kubeconfig)
     os.environ.pop("KUBELAB_CONTEXT", None)
+    # Helm keeps its repositories and cache under these; the Helm lesson adds a repository,
+    # which belongs to this test run, not to the user running it.
+    for variable in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
+        os.environ[variable] = str(home / "helm" / variable.split("_")[1].lower())
