@@ -311,11 +311,13 @@ class PodWorker:
                 return
         message = "Pod was active on the node longer than the specified deadline"
         self._event(None, "Normal", "DeadlineExceeded", message)
-        self.record.pod_reason, self.record.pod_message = "DeadlineExceeded", message
         for task in self._tasks:
             if task is not asyncio.current_task():
                 task.cancel()
         await self._stop_all(int(self.spec.get("terminationGracePeriodSeconds", 30)))
+        # The kubelet reports a terminal phase only once no container can be running any more.
+        self._record_stopped()
+        self.record.pod_reason, self.record.pod_message = "DeadlineExceeded", message
         self.publish()
 
     # --- one container ---------------------------------------------------------------------
@@ -415,6 +417,24 @@ class PodWorker:
     def _terminated(
         self, record: ContainerRecord, status: ExitStatus, message: str | None = None
     ) -> ExitStatus:
+        self._record_end(record, status, message)
+        if record.name not in self._redefined:
+            # A container replaced for a changed definition is stopped and started again within
+            # one sync of the pod, so its end is never reported on its own.
+            self.publish()
+        return status
+
+    def _record_stopped(self) -> None:
+        """Record the end of the containers the kubelet itself stopped (their supervisors are
+        gone by then), without writing the status yet."""
+        for record in self.record.init_containers + self.record.containers:
+            container = self.containers.get(record.name)
+            if record.state == "running" and container is not None and container.status:
+                self._record_end(record, container.status)
+
+    def _record_end(
+        self, record: ContainerRecord, status: ExitStatus, message: str | None = None
+    ) -> None:
         record.state = "terminated"
         record.exit_code = status.exit_code
         record.reason = status.reason
@@ -426,11 +446,6 @@ class PodWorker:
         record.ready = False
         if record.started is not None:
             record.started = False
-        if record.name not in self._redefined:
-            # A container replaced for a changed definition is stopped and started again within
-            # one sync of the pod, so its end is never reported on its own.
-            self.publish()
-        return status
 
     async def _pull(self, record: ContainerRecord) -> tuple[Image, dict[str, Any]] | None:
         """The image for the container's spec as it is now, and that spec; None if the pod is

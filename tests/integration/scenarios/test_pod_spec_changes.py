@@ -68,8 +68,10 @@ def test_set_image_restarts_a_container_even_with_restart_policy_never(k, ns):
 def test_a_crash_looping_container_starts_at_once_with_a_corrected_image(k, ns):
     k("run", "app", "--image=kubelab/demo-app:2.0-broken", "-n", ns)
     eventually(
-        lambda: _container(k, ns, "app").get("state", {}).get("waiting", {}).get("reason")
-        == "CrashLoopBackOff",
+        lambda: (
+            _container(k, ns, "app").get("state", {}).get("waiting", {}).get("reason")
+            == "CrashLoopBackOff"
+        ),
         timeout=40,
     )
     k("set", "image", "pod/app", "app=kubelab/demo-app:1.0", "-n", ns)
@@ -124,8 +126,11 @@ def test_setting_active_deadline_seconds_on_a_running_pod_fails_it(k, ns):
     assert pod["status"]["message"] == (
         "Pod was active on the node longer than the specified deadline"
     )
-    row = k("get", "pod", "slow", "-n", ns, "--no-headers").split()
-    assert row[1:3] == ["0/1", "DeadlineExceeded"]
+    # The phase turns Failed only once the container has stopped (``sleep`` ignores SIGTERM).
+    terminated = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert terminated["exitCode"] == 137
+    described = k("describe", "pod", "slow", "-n", ns)
+    assert "Reason:           DeadlineExceeded" in described
     assert "DeadlineExceeded" in _events(k, ns, "slow")
     # The deadline only goes down: raising it again is refused.
     refused = k.run(
