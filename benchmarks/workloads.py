@@ -99,7 +99,7 @@ class Workloads:
         last deletes it again and waits for its pods to go."""
         started = time.perf_counter()
         self.apps.create_namespaced_deployment(NAMESPACE, deployment("hundred", 100))
-        seconds_until(lambda: self.rolled_out("hundred", 100), 300)
+        seconds_until(lambda: self.rolled_out("hundred", 100), 60)
         elapsed = round(time.perf_counter() - started, 2)
         self.runs_left -= 1
         if self.runs_left:

@@ -10,6 +10,7 @@ and ``.snapshot()`` gives a still image of the moment. The namespace is the less
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from kubelab.connect import Connection
@@ -24,31 +25,30 @@ from kubelab.widgets.watching import Kind, WatchedObjects
 __all__ = ["cluster_map", "contents", "pod_timeline", "resources", "rollout"]
 
 
-def _connection(connection: Connection | None) -> Connection:
-    from kubelab.checks.connection import notebook_connection
-
-    return connection if connection is not None else notebook_connection()
-
-
 def _live(
-    picture: Picture,
+    picture: Callable[[str], Picture],
     kinds: Sequence[Kind],
-    namespace: str,
-    connection: Connection,
+    namespace: str | None,
+    connection: Connection | None,
     duration: float,
 ) -> LivePicture:
-    """Watch ``kinds`` with a client of the picture's own, so its long-lived watch requests
-    never take connections the lesson's own requests need."""
+    """Draw ``picture`` of the chosen namespace (the lesson's unless one is named), watching
+    ``kinds`` with a client of the picture's own, so its long-lived watch requests never take
+    connections the lesson's own requests need."""
     from kubernetes.client import ApiClient
 
+    from kubelab.checks.connection import notebook_connection
     from kubelab.checks.kubeapi import KubeAPI
 
+    if connection is None:
+        connection = notebook_connection()
+    where = namespace or connection.namespace
     api = KubeAPI(ApiClient(connection.api_client.configuration))
 
     def watch(on_change: Callable[[], None]) -> WatchedObjects:
-        return WatchedObjects(api, kinds, namespace, on_change)
+        return WatchedObjects(api, kinds, where, on_change)
 
-    return LivePicture(picture, watch, duration=duration)
+    return LivePicture(picture(where), watch, duration=duration)
 
 
 def cluster_map(
@@ -58,10 +58,8 @@ def cluster_map(
     duration: float = DEFAULT_DURATION,
 ) -> LivePicture:
     """Nodes and pods, Deployment → ReplicaSet → Pod ownership, and Service → pod endpoints."""
-    connection = _connection(connection)
-    where = namespace or connection.namespace
     kinds = [Kind(api_version, kind, namespaced) for api_version, kind, namespaced in WATCHED]
-    return _live(ClusterMap(where), kinds, where, connection, duration)
+    return _live(ClusterMap, kinds, namespace, connection, duration)
 
 
 def rollout(
@@ -72,10 +70,8 @@ def rollout(
     duration: float = DEFAULT_DURATION,
 ) -> LivePicture:
     """A Deployment's ReplicaSets over time: the new one growing as the old one shrinks."""
-    connection = _connection(connection)
-    where = namespace or connection.namespace
     kinds = [Kind("apps/v1", "Deployment"), Kind("apps/v1", "ReplicaSet")]
-    return _live(Rollout(deployment, where), kinds, where, connection, duration)
+    return _live(partial(Rollout, deployment), kinds, namespace, connection, duration)
 
 
 def pod_timeline(
@@ -86,10 +82,8 @@ def pod_timeline(
     duration: float = DEFAULT_DURATION,
 ) -> LivePicture:
     """One pod's phase, readiness, container states, restarts and Events over time."""
-    connection = _connection(connection)
-    where = namespace or connection.namespace
     kinds = [Kind("v1", "Pod"), Kind("v1", "Event")]
-    return _live(PodTimeline(pod, where), kinds, where, connection, duration)
+    return _live(partial(PodTimeline, pod), kinds, namespace, connection, duration)
 
 
 def resources(
@@ -103,10 +97,8 @@ def resources(
     Pods of every namespace count against a node, so all are watched; those of ``namespace``
     are listed and drawn in full colour.
     """
-    connection = _connection(connection)
-    where = namespace or connection.namespace
     kinds = [Kind("v1", "Node", namespaced=False), Kind("v1", "Pod", namespaced=False)]
-    return _live(Resources(where), kinds, where, connection, duration)
+    return _live(Resources, kinds, namespace, connection, duration)
 
 
 def contents(notebooks: str | Path | None = None) -> CourseContents:

@@ -23,6 +23,8 @@ Resource = tuple[str, str, str]
 PODS: Resource = ("", "v1", "pods")
 NAMESPACES: Resource = ("", "v1", "namespaces")
 EVENTS: Resource = ("", "v1", "events")
+NODES: Resource = ("", "v1", "nodes")
+LEASES: Resource = ("coordination.k8s.io", "v1", "leases")
 
 
 class LocalClient:

@@ -33,20 +33,6 @@ SUPPORTED = (
 )
 #: Real instructions it does not carry out (each needs Docker).
 UNSUPPORTED = ("HEALTHCHECK", "SHELL", "ONBUILD", "MAINTAINER")
-#: Instructions whose arguments get variables expanded by the builder.
-EXPANDED = (
-    "FROM",
-    "ARG",
-    "ENV",
-    "LABEL",
-    "WORKDIR",
-    "USER",
-    "COPY",
-    "ADD",
-    "EXPOSE",
-    "STOPSIGNAL",
-    "VOLUME",
-)
 _VARIABLE = re.compile(r"\\\$|\$(?:\{(\w+)(?::([-+])([^}]*))?\}|(\w+))")
 
 

@@ -18,8 +18,10 @@ from typing import Any
 from kubelab.cluster.registry.oci import (
     MEDIA_TYPE_INDEX,
     MEDIA_TYPE_MANIFEST,
+    blob_path,
     sha256_digest,
     valid_digest,
+    write_blob_file,
 )
 from kubelab.cluster.runtime.images import InvalidImageName, normalize_reference
 from kubelab.images.dockerfile import BuildError
@@ -88,15 +90,11 @@ class ImageStore:
     def blob_path(self, digest: str) -> Path:
         if not valid_digest(digest):
             raise BuildError(f"invalid digest {digest!r}")
-        return self.root / "blobs" / "sha256" / digest.removeprefix("sha256:")
+        return blob_path(self.root, digest)
 
     def write_blob(self, media_type: str, data: bytes) -> dict[str, Any]:
         found = descriptor(media_type, data)
-        path = self.blob_path(found["digest"])
-        if not path.exists():
-            partial = path.with_suffix(".partial")
-            partial.write_bytes(data)
-            os.replace(partial, path)
+        write_blob_file(self.blob_path(found["digest"]), data)
         return found
 
     def read_blob(self, digest: str) -> bytes:

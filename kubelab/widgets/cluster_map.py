@@ -208,7 +208,7 @@ def cluster_map_svg(objects: Objects, namespace: str | None = None) -> str:
         sets,
         pod_uid_centre,
     )
-    _draw_sets(picture, placed_sets, sets, deployments, owner_of_set)
+    _draw_sets(picture, placed_sets, sets)
     _draw_deployments(picture, placed_deployments, deployments)
     _draw_services(picture, placed_services, {_name(s): s for s in services}, endpoints, pod_centre)
     legend(picture, 12, height - 12)
@@ -338,12 +338,27 @@ def _box(
     picture.text(x + 8, y + 31, svg.fit(detail, width - 16, 10), size=10, fill=svg.MUTED)
 
 
-def _draw_sets(
+def _open_workload(
     picture: svg.Svg,
-    placed: list[_Placed],
-    sets: Mapping[str, Mapping[str, Any]],
-    deployments: Mapping[str, Mapping[str, Any]],
-    owner_of_set: Mapping[str, str | None],
+    kind: str,
+    workload: Mapping[str, Any],
+    desired: int,
+    ready: int,
+    **attributes: Any,
+) -> None:
+    """Open the group of a workload's box, naming it and its replica counts for readers."""
+    picture.open(
+        "g",
+        class_=kind,
+        data_name=_name(workload),
+        data_replicas=str(desired),
+        data_ready=str(ready),
+        **attributes,
+    )
+
+
+def _draw_sets(
+    picture: svg.Svg, placed: list[_Placed], sets: Mapping[str, Mapping[str, Any]]
 ) -> None:
     for item in placed:
         rs = sets[item.key]
@@ -354,13 +369,8 @@ def _draw_sets(
             "deployment.kubernetes.io/revision"
         )
         active = desired > 0
-        picture.open(
-            "g",
-            class_="replicaset",
-            data_name=_name(rs),
-            data_replicas=str(desired),
-            data_ready=str(ready),
-            opacity=None if active else "0.55",
+        _open_workload(
+            picture, "replicaset", rs, desired, ready, opacity=None if active else "0.55"
         )
         detail = f"{ready} of {desired} ready" + (f" · revision {revision}" if revision else "")
         _box(
@@ -385,13 +395,7 @@ def _draw_deployments(
         status = deployment.get("status") or {}
         ready = int(status.get("readyReplicas") or 0)
         updated = int(status.get("updatedReplicas") or 0)
-        picture.open(
-            "g",
-            class_="deployment",
-            data_name=_name(deployment),
-            data_replicas=str(desired),
-            data_ready=str(ready),
-        )
+        _open_workload(picture, "deployment", deployment, desired, ready)
         detail = f"{ready}/{desired} ready · {updated} up to date"
         _box(picture, OWNER_X, item.y, OWNER_W, _name(deployment), detail, svg.LIGHT_BLUE, svg.BLUE)
         picture.close("g")

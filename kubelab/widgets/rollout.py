@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelab.widgets import svg
+from kubelab.widgets.watching import named
 
 WIDTH = 760
 ROW_H = 30
@@ -176,7 +177,7 @@ def _chart(
         y = top + CHART_H - value / peak * (CHART_H - 8)
         picture.line(left, y, right, y, stroke=svg.BORDER, stroke_width=0.8)
         picture.text(left - 8, y + 4, str(value), size=10, fill=svg.MUTED, text_anchor="end")
-    for second in _ticks(span):
+    for second in svg.time_ticks(span):
         x = left + second / span * (right - left)
         picture.text(
             x, top + CHART_H + 14, f"{second:g}s", size=10, fill=svg.MUTED, text_anchor="middle"
@@ -217,11 +218,6 @@ def _chart(
         x += 40 + len(label) * 6.5
 
 
-def _ticks(span: float) -> list[float]:
-    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800) if span / s <= 8)
-    return [n * step for n in range(int(span // step) + 1)]
-
-
 class Rollout:
     """The live picture's side of the rollout view: a sample on every change of its sets."""
 
@@ -235,14 +231,7 @@ class Rollout:
         self._deployment: Mapping[str, Any] | None = None
 
     def observe(self, objects: dict[str, list[dict[str, Any]]], now: float) -> None:
-        self._deployment = next(
-            (
-                d
-                for d in objects.get("Deployment") or []
-                if (d.get("metadata") or {}).get("name") == self.name
-            ),
-            None,
-        )
+        self._deployment = named(objects, "Deployment", self.name)
         states = (
             set_states(self._deployment, objects.get("ReplicaSet") or [])
             if self._deployment

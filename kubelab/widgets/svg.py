@@ -54,6 +54,12 @@ def fit(text: str, width: float, size: float = 12) -> str:
     return text if len(text) <= room else text[: max(1, room - 1)] + "…"
 
 
+def time_ticks(span: float) -> list[float]:
+    """Seconds to mark on a time axis ``span`` seconds long: a round step, at most nine marks."""
+    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800) if span / s <= 8)
+    return [n * step for n in range(int(span // step) + 1)]
+
+
 class Svg:
     """An SVG document built element by element; ``str()`` gives the finished markup."""
 

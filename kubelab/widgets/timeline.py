@@ -16,6 +16,7 @@ from typing import Any
 
 from kubelab.widgets import svg
 from kubelab.widgets.podstate import TROUBLE_REASONS
+from kubelab.widgets.watching import named
 
 WIDTH = 820
 LEFT = 150
@@ -235,7 +236,7 @@ def timeline_svg(
                 )
                 picture.close("g")
 
-    for second in _ticks(span):
+    for second in svg.time_ticks(span):
         x = LEFT + second / span * (right - LEFT)
         picture.line(x, lanes_bottom, x, lanes_bottom + 4, stroke=svg.MUTED)
         picture.text(
@@ -291,11 +292,6 @@ def _segment(
     picture.close("g")
 
 
-def _ticks(span: float) -> list[float]:
-    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800) if span / s <= 8)
-    return [n * step for n in range(int(span // step) + 1)]
-
-
 class PodTimeline:
     """The live picture's side of the timeline: a sample whenever the pod's state changes."""
 
@@ -310,14 +306,7 @@ class PodTimeline:
         self._started = False
 
     def observe(self, objects: dict[str, list[dict[str, Any]]], now: float) -> None:
-        pod = next(
-            (
-                p
-                for p in objects.get("Pod") or []
-                if (p.get("metadata") or {}).get("name") == self.name
-            ),
-            None,
-        )
+        pod = named(objects, "Pod", self.name)
         sample = pod_sample(pod, now)
         last = self.samples[-1] if self.samples else None
         if last is None or (last.exists, last.phase, last.ready, last.containers) != (

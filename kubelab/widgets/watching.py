@@ -11,7 +11,7 @@ picture can be redrawn as soon as the cluster moves. Only the Kubernetes API is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,16 @@ class Kind:
 def _key(obj: dict[str, Any]) -> str:
     metadata = obj.get("metadata") or {}
     return str(metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}")
+
+
+def named(
+    objects: Mapping[str, Sequence[dict[str, Any]]], kind: str, name: str
+) -> dict[str, Any] | None:
+    """The object of ``kind`` called ``name`` in a snapshot, or None while there is none."""
+    return next(
+        (obj for obj in objects.get(kind) or [] if (obj.get("metadata") or {}).get("name") == name),
+        None,
+    )
 
 
 class WatchedObjects:

@@ -5,7 +5,9 @@ to find the PATCH operation of a kind (whose ``x-kubernetes-group-version-kind``
 ``fieldValidation`` parameter decide whether the server validates fields, and whose
 ``application/strategic-merge-patch+json`` body type decides whether ``apply`` sends a
 strategic merge patch), and ``kubectl explain`` prints the schemas in
-``components.schemas``. helm validates manifests against the same documents.
+``components.schemas``. helm validates manifests against the same documents. The v2 document
+is also served as gnostic protobuf (:mod:`kubelab.cluster.api.gnostic`), the only form in which
+kubectl reads it: to validate ``kind: List`` files and to name a kind its apiVersion lacks.
 
 The documents are generated from the served :class:`~kubelab.cluster.resources.registry.Registry`
 and the upstream definitions in :mod:`kubelab.cluster.schemas`, converted from their JSON

@@ -16,21 +16,12 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from kubelab.cluster.api import errors
-
-NAME_MAY_NOT_BE = (".", "..")
-NAME_MAY_NOT_CONTAIN = ("/", "%")
-
-
-def path_segment_problems(name: str) -> list[str]:
-    """Why ``name`` cannot be used as a path segment (empty when it can)."""
-    if name in NAME_MAY_NOT_BE:
-        return [f"may not be '{name}'"]
-    return [f"may not contain '{part}'" for part in NAME_MAY_NOT_CONTAIN if part in name]
+from kubelab.cluster.resources.validation import NAME_MAY_NOT_BE, path_segment_errors
 
 
 def check_object_name(name: str) -> None:
     """Refuse a name from the URL as the store's key function does."""
-    problems = path_segment_problems(name)
+    problems = path_segment_errors(name)
     if problems:
         quoted = json.dumps(name)
         raise errors.bad_request(f"Name parameter invalid: {quoted}: {';'.join(problems)}")

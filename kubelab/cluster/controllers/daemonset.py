@@ -21,7 +21,7 @@ from typing import Any
 
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.selectors import Selector, selector_from_object
-from kubelab.cluster.client import PODS, Resource
+from kubelab.cluster.client import NODES, PODS, Resource
 from kubelab.cluster.controllers.base import Controller, Key
 from kubelab.cluster.controllers.controllerrevision import (
     CONTROLLER_REVISIONS,
@@ -47,7 +47,6 @@ from kubelab.cluster.events import EventRecorder
 from kubelab.cluster.scheduler import node_selector_term_matches, tolerates
 
 DAEMON_SETS: Resource = ("apps", "v1", "daemonsets")
-NODES: Resource = ("", "v1", "nodes")
 TEMPLATE_GENERATION_LABEL = "pod-template-generation"
 TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
 

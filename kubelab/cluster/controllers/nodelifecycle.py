@@ -26,13 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelab.cluster.api.errors import APIError
-from kubelab.cluster.client import PODS, LocalClient, Resource
+from kubelab.cluster.client import LEASES, NODES, PODS, LocalClient
 from kubelab.cluster.events import EventRecorder
 
 log = logging.getLogger("kubelab.cluster.controllers")
 
-NODES: Resource = ("", "v1", "nodes")
-LEASES: Resource = ("coordination.k8s.io", "v1", "leases")
 LEASE_NAMESPACE = "kube-node-lease"
 #: ``--node-monitor-period`` and ``--node-monitor-grace-period`` of kube-controller-manager.
 NODE_MONITOR_PERIOD_SECONDS = 5.0

@@ -19,14 +19,13 @@ from datetime import timedelta
 from typing import Any
 
 from kubelab.cluster.api.errors import APIError
-from kubelab.cluster.client import PODS, LocalClient, Resource
+from kubelab.cluster.client import NODES, PODS, LocalClient
 from kubelab.cluster.events import EventRecorder
 from kubelab.cluster.resources.printing import parse_time
 from kubelab.cluster.scheduler import tolerates
 
 log = logging.getLogger("kubelab.cluster.controllers")
 
-NODES: Resource = ("", "v1", "nodes")
 #: How often (cluster seconds) the controller looks for pods whose time is up.
 CHECK_PERIOD_SECONDS = 1.0
 

@@ -43,6 +43,8 @@ log = logging.getLogger("kubelab.cluster.kubelet")
 VOLUME_REFRESH_SECONDS = 10.0
 #: How long a pod whose volumes or configuration are missing waits before trying again.
 RETRY_SECONDS = 2.0
+#: How long one sync of a pod waits for its volumes to mount (the kubelet's 2m3s).
+MOUNT_WAIT_SECONDS = 123.0
 DNS_SERVICE_IP = "10.96.0.10"
 #: How long (real seconds) to watch a new container before reporting it as running.
 QUICK_EXIT_SECONDS = 0.05
@@ -253,11 +255,19 @@ class PodWorker:
             self.kubelet.storage_root,
             self.kubelet.allocatable,
         )
+        waiting_since = self.clock.now()
         while True:
             try:
                 self.volumes.build(self.clock.now())
             except MountError as error:
-                self._event(None, "Warning", "FailedMount", str(error))
+                for message in error.failures.values() or [str(error)]:
+                    self._event(None, "Warning", "FailedMount", message)
+                if (self.clock.now() - waiting_since).total_seconds() >= MOUNT_WAIT_SECONDS:
+                    # The pod's sync gives up waiting for its volumes, says so, and syncs again.
+                    unmounted = list(error.failures)
+                    message = self.volumes.wait_timed_out_message(unmounted)
+                    self._event(None, "Warning", "FailedMount", message)
+                    waiting_since = self.clock.now()
                 if not await self._sleep(RETRY_SECONDS * 5):
                     return False
                 continue

@@ -29,7 +29,40 @@ PVS: Resource = ("", "v1", "persistentvolumes")
 
 
 class MountError(Exception):
-    """A volume cannot be set up yet; the message is the kubelet's ``FailedMount`` text."""
+    """A volume cannot be set up yet; the message is the kubelet's ``FailedMount`` text.
+
+    ``failures`` maps each volume that failed to its own message."""
+
+    def __init__(self, message: str, failures: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.failures = failures or {}
+
+
+#: The kubelet's directory name for each kind of volume it keeps under the pod's directory.
+VOLUME_PLUGINS = {
+    "configMap": "kubernetes.io~configmap",
+    "secret": "kubernetes.io~secret",
+    "downwardAPI": "kubernetes.io~downward-api",
+    "projected": "kubernetes.io~projected",
+    "persistentVolumeClaim": "kubernetes.io~local-volume",
+    "emptyDir": "kubernetes.io~empty-dir",
+}
+#: hostPath types that require something to exist already, and how the check fails.
+HOST_PATH_CHECKS = {"Directory": "is not a directory", "File": "is not a file"}
+HOST_PATH_DEVICES = {
+    "Socket": "is not a socket file",
+    "CharDevice": "is not a character device",
+    "BlockDevice": "is not a block device",
+}
+
+
+def _reason(error: Exception) -> str:
+    """An error as the kubelet words it: its own text, or the system call's, in Go style."""
+    if isinstance(error, MountError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror[0].lower() + error.strerror[1:]
+    return str(error) or type(error).__name__
 
 
 def _items(
@@ -94,6 +127,30 @@ def _downward_files(
     return files
 
 
+DEFAULT_FILE_MODE = 0o644
+PROJECTED_SOURCES = ("configMap", "secret", "downwardAPI")
+
+
+def _file_modes(volume: dict[str, Any], files: dict[str, bytes]) -> dict[str, int]:
+    """Each file's permission bits: an item's ``mode``, else the volume's ``defaultMode``."""
+    kind = next(k for k in (*PROJECTED_SOURCES, "projected") if k in volume)
+    default = volume[kind].get("defaultMode")
+    modes = dict.fromkeys(files, DEFAULT_FILE_MODE if default is None else int(default))
+    sources = volume[kind].get("sources") or [] if kind == "projected" else [{kind: volume[kind]}]
+    items = [
+        item
+        for source in sources
+        for k in PROJECTED_SOURCES
+        if k in source
+        for item in source[k].get("items") or []
+    ]
+    for item in items:
+        path = item.get("path") or item.get("key", "")
+        if item.get("mode") is not None and path in modes:
+            modes[path] = int(item["mode"])
+    return modes
+
+
 class PodVolumes:
     """The volumes of one pod on one node, built once and refreshed while the pod runs."""
 
@@ -154,37 +211,68 @@ class PodVolumes:
         directory.mkdir(parents=True, exist_ok=True)
         return DiskVolume(directory, read_only=read_only)
 
+    def _host_path(self, source: dict[str, Any], now: Any) -> Volume:
+        """A node directory or file, checked against ``type`` as the kubelet does."""
+        path = source.get("path", "/").strip("/")
+        kind = source.get("type") or ""
+        entry = self.host_root.stat(path)
+        if kind in HOST_PATH_CHECKS and (entry is None or entry.is_dir != (kind == "Directory")):
+            raise MountError(f"hostPath type check failed: /{path} {HOST_PATH_CHECKS[kind]}")
+        if kind in ("Socket", "CharDevice", "BlockDevice"):
+            raise MountError(f"hostPath type check failed: /{path} {HOST_PATH_DEVICES[kind]}")
+        if entry is None and kind == "FileOrCreate":
+            self.host_root.write(path, b"", False, now)
+        elif entry is None:
+            parts = path.split("/") if path else []
+            for depth in range(1, len(parts) + 1):
+                # Missing parents are created too, as the kubelet's MkdirAll does.
+                prefix = "/".join(parts[:depth])
+                if not self.host_root.stat(prefix):
+                    try:
+                        self.host_root.mkdir(prefix, now)
+                    except OSError as error:
+                        raise MountError(f"mkdir /{prefix}: {_reason(error)}") from None
+        return self.host_root.sub_path(path) if path else self.host_root
+
     def build(self, now: Any) -> None:
-        """Set up every volume, raising :class:`MountError` for the first that cannot be."""
+        """Set up every volume that is not yet; raise :class:`MountError` naming each that
+        cannot be. Whatever goes wrong with one volume is reported as its ``FailedMount``
+        message, never raised as another error, so the pod worker can retry."""
+        failures = {}
         for volume in self.pod.get("spec", {}).get("volumes") or []:
             name = volume["name"]
             if name in self.volumes:
                 continue
             try:
                 self.volumes[name] = self._build_one(volume, now)
-            except MountError as error:
-                raise MountError(
-                    f'MountVolume.SetUp failed for volume "{name}" : {error}'
-                ) from None
+            except Exception as error:  # noqa: BLE001 - any failure is a FailedMount
+                failures[name] = f'MountVolume.SetUp failed for volume "{name}" : {_reason(error)}'
+        if failures:
+            raise MountError(next(iter(failures.values())), failures)
+
+    def wait_timed_out_message(self, unmounted: list[str]) -> str:
+        """The kubelet's message when a pod's volumes are still not mounted after its wait."""
+        names = [volume["name"] for volume in self.pod.get("spec", {}).get("volumes") or []]
+        return (
+            f"Unable to attach or mount volumes: unmounted volumes=[{' '.join(unmounted)}], "
+            f"unattached volumes=[{' '.join(names)}]: timed out waiting for the condition"
+        )
 
     def _build_one(self, volume: dict[str, Any], now: Any) -> Volume:
         if "emptyDir" in volume:
             return MemoryVolume(now)
         if "hostPath" in volume:
-            path = volume["hostPath"].get("path", "/").strip("/")
-            parts = path.split("/") if path else []
-            for depth in range(1, len(parts) + 1):
-                # Missing parents are created too, as the kubelet's MkdirAll does.
-                if not self.host_root.stat("/".join(parts[:depth])):
-                    self.host_root.mkdir("/".join(parts[:depth]), now)
-            return self.host_root.sub_path(path) if path else self.host_root
+            return self._host_path(volume["hostPath"], now)
         if "persistentVolumeClaim" in volume:
             source = volume["persistentVolumeClaim"]
             return self._claim_volume(source.get("claimName", ""), bool(source.get("readOnly")))
         files = self._projected_files(volume)
         if files is not None:
             self._published[volume["name"]] = files
-            return ProjectedVolume(files, now)
+            in_memory = "secret" in volume or "projected" in volume
+            return ProjectedVolume(
+                files, now, modes=_file_modes(volume, files), in_memory=in_memory
+            )
         return MemoryVolume(now)
 
     def refresh(self, now: Any) -> None:
@@ -195,10 +283,10 @@ class PodVolumes:
                 continue
             try:
                 files = self._projected_files(volume)
-            except MountError:
+            except Exception:  # noqa: BLE001 - the files stay as they were; retried later
                 continue
             if files is not None and files != self._published.get(volume["name"]):
-                current.update(files, now)
+                current.update(files, now, _file_modes(volume, files))
                 self._published[volume["name"]] = files
 
     def mounts(self, container: dict[str, Any]) -> list[Mount]:
@@ -213,6 +301,18 @@ class PodVolumes:
                     volume,
                     bool(mount.get("readOnly")),
                     mount.get("subPath", ""),
+                    self._node_path(mount.get("name", "")),
                 )
             )
         return mounts
+
+    def _node_path(self, name: str) -> str:
+        """Where the kubelet keeps a volume on the node (a hostPath is the path itself)."""
+        spec = next(v for v in self.pod.get("spec", {}).get("volumes") or [] if v["name"] == name)
+        if "hostPath" in spec:
+            return spec["hostPath"].get("path", "/")
+        plugin = next(
+            (p for key, p in VOLUME_PLUGINS.items() if key in spec), VOLUME_PLUGINS["emptyDir"]
+        )
+        uid = self.pod["metadata"].get("uid", "")
+        return f"/var/lib/kubelet/pods/{uid}/volumes/{plugin}/{name}"

@@ -15,11 +15,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import posixpath
 import re
 import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 MEDIA_TYPE_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_TYPE_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -48,6 +50,22 @@ def sha256_digest(data: bytes) -> str:
 
 def valid_digest(digest: str) -> bool:
     return bool(DIGEST_PATTERN.match(digest))
+
+
+def blob_path(root: Path, digest: str) -> Path:
+    """Where a blob store under ``root`` keeps the blob ``digest``: ``blobs/sha256/<hex>``, the
+    OCI image layout's place for it, which the registry's own storage follows too."""
+    return root / "blobs" / "sha256" / digest.removeprefix("sha256:")
+
+
+def write_blob_file(path: Path, data: bytes) -> None:
+    """Store a blob at its content address, whole or not at all: the bytes go to a ``.partial``
+    file renamed into place, so no reader sees half a blob; one already there (the same bytes,
+    since its name is their digest) is left as it is."""
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
 
 
 @dataclass(frozen=True)

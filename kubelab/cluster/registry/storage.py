@@ -12,12 +12,17 @@ restart)::
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from pathlib import Path
 
-from kubelab.cluster.registry.oci import MANIFEST_MEDIA_TYPES, sha256_digest, valid_digest
+from kubelab.cluster.registry.oci import (
+    MANIFEST_MEDIA_TYPES,
+    blob_path,
+    sha256_digest,
+    valid_digest,
+    write_blob_file,
+)
 
 #: The distribution spec's grammar for repository names and tags.
 NAME_PATTERN = re.compile(
@@ -76,7 +81,7 @@ class RegistryStorage:
     # -- blobs -------------------------------------------------------------------------------
 
     def _blob_path(self, digest: str) -> Path:
-        return self.root / "blobs" / "sha256" / digest.removeprefix("sha256:")
+        return blob_path(self.root, digest)
 
     def blob_size(self, digest: str) -> int | None:
         if not valid_digest(digest):
@@ -91,11 +96,7 @@ class RegistryStorage:
 
     def write_blob(self, data: bytes) -> str:
         digest = sha256_digest(data)
-        path = self._blob_path(digest)
-        if not path.exists():
-            temporary = path.with_suffix(".partial")
-            temporary.write_bytes(data)
-            os.replace(temporary, path)
+        write_blob_file(self._blob_path(digest), data)
         return digest
 
     # -- uploads -----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from kubelab.cluster.resources.podspec import (
     validate_label_selector,
 )
 from kubelab.cluster.resources.printing import age
+from kubelab.cluster.resources.validation import path_segment_errors
 
 METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/metrics"
 CURRENT_METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics"
@@ -251,13 +252,6 @@ def hpa_spec_errors(spec: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
-def _path_segment_errors(name: str) -> list[str]:
-    """``IsValidPathSegmentName``."""
-    if name in (".", ".."):
-        return [f"may not be '{name}'"]
-    return [f"may not contain '{ch}'" for ch in ("/", "%") if ch in name]
-
-
 def _object_reference_errors(ref: dict[str, Any], path: str) -> list[FieldError]:
     errors: list[FieldError] = []
     for key in ("kind", "name"):
@@ -265,7 +259,7 @@ def _object_reference_errors(ref: dict[str, Any], path: str) -> list[FieldError]
         if not value:
             errors.append(required(f"{path}.{key}"))
         else:
-            errors += [invalid(f"{path}.{key}", value, m) for m in _path_segment_errors(value)]
+            errors += [invalid(f"{path}.{key}", value, m) for m in path_segment_errors(value)]
     api_version = str(ref.get("apiVersion") or "")
     if not _GROUP_VERSION.match(api_version):
         errors.append(
@@ -384,7 +378,7 @@ def _metric_identifier_errors(identifier: dict[str, Any], path: str) -> list[Fie
     name = str(identifier.get("name") or "")
     if not name:
         return [required(f"{path}.name", "must specify a metric name")]
-    errors = [invalid(f"{path}.name", name, m) for m in _path_segment_errors(name)]
+    errors = [invalid(f"{path}.name", name, m) for m in path_segment_errors(name)]
     return errors + validate_label_selector(identifier.get("selector"), f"{path}.selector")
 
 

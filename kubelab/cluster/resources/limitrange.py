@@ -16,16 +16,15 @@ from kubelab.cluster.quantity import Quantity, QuantityError
 from kubelab.cluster.resources.base import ResourceStrategy
 from kubelab.cluster.resources.columns import DEFAULT_COLUMNS, default_row
 from kubelab.cluster.resources.fieldchecks import messages_at
-from kubelab.cluster.resources.resourcequota import (
-    is_extended,
-    is_hugepages,
+from kubelab.cluster.resources.resourcenames import (
+    container_resource_name_errors,
     is_native,
+    is_quota_hugepages,
     resource_name_errors,
 )
 from kubelab.cluster.resources.validation import qualified_name_errors
 
 LIMIT_TYPES = ("Pod", "Container", "PersistentVolumeClaim")
-CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 _LISTS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
 
 
@@ -39,15 +38,9 @@ def _type_errors(kind: str, path: str) -> list[FieldError]:
 
 def _resource_errors(kind: str, name: str, path: str) -> list[FieldError]:
     """``validateLimitRangeResourceName``: pod and container limits take container resources."""
-    errors = resource_name_errors(name, path)
-    if kind not in ("Pod", "Container"):
-        return errors
-    if "/" not in name:
-        if name not in CONTAINER_RESOURCES and not is_hugepages(name):
-            errors.append(invalid(path, name, "must be a standard resource for containers"))
-    elif not is_native(name) and not is_extended(name):
-        errors.append(invalid(path, name, "doesn't follow extended resource name standard"))
-    return errors
+    if kind in ("Pod", "Container"):
+        return container_resource_name_errors(name, path)
+    return resource_name_errors(name, path)
 
 
 def _quantities(values: dict[str, Any]) -> dict[str, Quantity]:
@@ -145,7 +138,7 @@ def _comparison_errors(limit: dict[str, Any], path: str) -> list[FieldError]:
                         f"ratio {ratio[name]} is greater than max/min = {_go_float(allowed)}",
                     )
                 )
-        overcommit = is_native(name) and not is_hugepages(name)
+        overcommit = is_native(name) and not is_quota_hugepages(name)
         if (
             not overcommit
             and name in default

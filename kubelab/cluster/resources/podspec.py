@@ -32,6 +32,12 @@ from kubelab.cluster.api.errors import (
 )
 from kubelab.cluster.quantity import Quantity, QuantityError
 from kubelab.cluster.resources.base import Column
+from kubelab.cluster.resources.resourcenames import (
+    container_resource_name_errors,
+    is_hugepages,
+    overcommit_allowed,
+    quantity_errors,
+)
 from kubelab.cluster.resources.validation import (
     dns1123_label_errors,
     dns1123_subdomain_errors,
@@ -691,76 +697,6 @@ def workload_selector_errors(
 
 # --- validation: resources -------------------------------------------------------------------
 
-_STANDARD_CONTAINER_RESOURCES = {"cpu", "memory", "ephemeral-storage"}
-_STANDARD_RESOURCES = {
-    "cpu",
-    "memory",
-    "ephemeral-storage",
-    "requests.cpu",
-    "requests.memory",
-    "requests.ephemeral-storage",
-    "limits.cpu",
-    "limits.memory",
-    "limits.ephemeral-storage",
-    "pods",
-    "resourcequotas",
-    "services",
-    "replicationcontrollers",
-    "secrets",
-    "configmaps",
-    "persistentvolumeclaims",
-    "storage",
-    "requests.storage",
-    "services.nodeports",
-    "services.loadbalancers",
-}
-_INTEGER_RESOURCES = {
-    "pods",
-    "resourcequotas",
-    "services",
-    "replicationcontrollers",
-    "secrets",
-    "configmaps",
-    "persistentvolumeclaims",
-    "services.nodeports",
-    "services.loadbalancers",
-}
-HUGEPAGES_PREFIX = "hugepages-"
-
-
-def is_native_resource(name: str) -> bool:
-    return "/" not in name or "kubernetes.io/" in name
-
-
-def _is_extended_resource(name: str) -> bool:
-    if is_native_resource(name) or name.startswith("requests."):
-        return False
-    return not qualified_name_errors("requests." + name)
-
-
-def _overcommit_allowed(name: str) -> bool:
-    return is_native_resource(name) and not name.startswith(HUGEPAGES_PREFIX)
-
-
-def _container_resource_name(name: str, path: str) -> list[FieldError]:
-    """``validateContainerResourceName``."""
-    errors = [invalid(path, name, msg) for msg in qualified_name_errors(name)]
-    if errors:
-        return errors
-    single = "/" not in name
-    if single and not (
-        name in _STANDARD_RESOURCES
-        or name.startswith(HUGEPAGES_PREFIX)
-        or name.startswith("requests." + HUGEPAGES_PREFIX)
-    ):
-        errors.append(invalid(path, name, "must be a standard resource type or fully qualified"))
-    if single:
-        if name not in _STANDARD_CONTAINER_RESOURCES and not name.startswith(HUGEPAGES_PREFIX):
-            errors.append(invalid(path, name, "must be a standard resource for containers"))
-    elif not is_native_resource(name) and not _is_extended_resource(name):
-        errors.append(invalid(path, name, "doesn't follow extended resource name standard"))
-    return errors
-
 
 def parse_quantities(values: Any, path: str) -> tuple[dict[str, Quantity], list[FieldError]]:
     """Parse a resource list, reporting unparseable values with upstream's decode message.
@@ -780,18 +716,6 @@ def parse_quantities(values: Any, path: str) -> tuple[dict[str, Quantity], list[
     return parsed, errors
 
 
-def _quantity_value_errors(name: str, quantity: Quantity, path: str) -> list[FieldError]:
-    """``ValidateResourceQuantityValue``: not negative, whole numbers where required."""
-    errors = []
-    if quantity.sign() < 0:
-        errors.append(invalid(path, str(quantity), NON_NEGATIVE))
-    if (name in _INTEGER_RESOURCES or _is_extended_resource(name)) and (
-        quantity.milli_value() % 1000
-    ):
-        errors.append(invalid(path, str(quantity), "must be an integer"))
-    return errors
-
-
 def validate_resource_requirements(resources: Any, path: str) -> list[FieldError]:
     """``ValidateContainerResourceRequirements``: names, values, and requests within limits."""
     errors: list[FieldError] = []
@@ -804,17 +728,17 @@ def validate_resource_requirements(resources: Any, path: str) -> list[FieldError
     has_compute = has_hugepages = False
     for name, quantity in limits.items():
         entry = keyed(limit_path, name)
-        errors += _container_resource_name(name, entry)
-        errors += _quantity_value_errors(name, quantity, entry)
+        errors += container_resource_name_errors(name, entry)
+        errors += quantity_errors(name, quantity, entry)
         has_compute |= name in ("cpu", "memory")
-        has_hugepages |= name.startswith(HUGEPAGES_PREFIX)
+        has_hugepages |= is_hugepages(name)
     for name, quantity in requests.items():
         entry = keyed(request_path, name)
-        errors += _container_resource_name(name, entry)
-        errors += _quantity_value_errors(name, quantity, entry)
+        errors += container_resource_name_errors(name, entry)
+        errors += quantity_errors(name, quantity, entry)
         limit = limits.get(name)
         if limit is not None:
-            if quantity != limit and not _overcommit_allowed(name):
+            if quantity != limit and not overcommit_allowed(name):
                 errors.append(
                     invalid(
                         request_path, str(quantity), f"must be equal to {name} limit of {limit}"
@@ -828,12 +752,12 @@ def validate_resource_requirements(resources: Any, path: str) -> list[FieldError
                         f"must be less than or equal to {name} limit of {limit}",
                     )
                 )
-        elif not _overcommit_allowed(name):
+        elif not overcommit_allowed(name):
             errors.append(
                 required(limit_path, "Limit must be set for non overcommitable resources")
             )
         has_compute |= name in ("cpu", "memory")
-        has_hugepages |= name.startswith(HUGEPAGES_PREFIX)
+        has_hugepages |= is_hugepages(name)
     if has_hugepages and not has_compute:
         errors.append(forbidden_field(path, "HugePages require cpu or memory"))
     return errors

@@ -14,39 +14,14 @@ from typing import Any
 from kubelab.cluster.api.errors import FieldError, invalid, required
 from kubelab.cluster.quantity import Quantity, QuantityError
 from kubelab.cluster.resources.base import AGE_COLUMN, NAME_COLUMN, Column, ResourceStrategy
-from kubelab.cluster.resources.fieldchecks import messages_at
 from kubelab.cluster.resources.persistentvolume import quantity_text
 from kubelab.cluster.resources.printing import age
-from kubelab.cluster.resources.validation import qualified_name_errors
-
-NEGATIVE_MSG = "must be greater than or equal to 0"
-NOT_INTEGER_MSG = "must be an integer"
-
-#: ``helper.standardResources``: names a resource list may use without a domain prefix.
-STANDARD_RESOURCES = frozenset(
-    {
-        "cpu",
-        "memory",
-        "ephemeral-storage",
-        "requests.cpu",
-        "requests.memory",
-        "requests.ephemeral-storage",
-        "limits.cpu",
-        "limits.memory",
-        "limits.ephemeral-storage",
-        "pods",
-        "resourcequotas",
-        "services",
-        "replicationcontrollers",
-        "secrets",
-        "configmaps",
-        "persistentvolumeclaims",
-        "storage",
-        "requests.storage",
-        "services.nodeports",
-        "services.loadbalancers",
-    }
+from kubelab.cluster.resources.resourcenames import (
+    is_quota_hugepages,
+    quantity_errors,
+    resource_name_errors,
 )
+
 #: ``helper.standardQuotaResources``: what a quota can count without a prefix.
 STANDARD_QUOTA_RESOURCES = frozenset(
     {
@@ -71,20 +46,6 @@ STANDARD_QUOTA_RESOURCES = frozenset(
         "services.loadbalancers",
     }
 )
-#: Resources counted in whole units.
-INTEGER_RESOURCES = frozenset(
-    {
-        "pods",
-        "resourcequotas",
-        "services",
-        "replicationcontrollers",
-        "secrets",
-        "configmaps",
-        "persistentvolumeclaims",
-        "services.nodeports",
-        "services.loadbalancers",
-    }
-)
 QUOTA_SCOPES = frozenset(
     {
         "Terminating",
@@ -99,44 +60,13 @@ QUOTA_SCOPES = frozenset(
 _CONFLICTING_SCOPES = (("BestEffort", "NotBestEffort"), ("Terminating", "NotTerminating"))
 
 
-def is_hugepages(name: str) -> bool:
-    return name.startswith("hugepages-") or name.startswith("requests.hugepages-")
-
-
-def is_native(name: str) -> bool:
-    """Unprefixed names and ``kubernetes.io/`` names belong to Kubernetes itself."""
-    return "/" not in name or "kubernetes.io/" in name
-
-
-def is_extended(name: str) -> bool:
-    """``IsExtendedResourceName``: a domain-prefixed device resource like ``nvidia.com/gpu``."""
-    if is_native(name) or name.startswith("requests."):
-        return False
-    return not qualified_name_errors(f"requests.{name}")
-
-
-def resource_name_errors(name: str, path: str) -> list[FieldError]:
-    """``validateResourceName``: qualified, and standard when it has no prefix."""
-    errors = messages_at(path, name, qualified_name_errors(name))
-    if errors:
-        return errors
-    if "/" not in name and name not in STANDARD_RESOURCES and not is_hugepages(name):
-        errors.append(invalid(path, name, "must be a standard resource type or fully qualified"))
-    return errors
-
-
 def quantity_value_errors(name: str, value: Any, path: str) -> list[FieldError]:
     """``ValidateResourceQuantityValue``: not negative, and whole for countable resources."""
     try:
         quantity = Quantity.parse(value)
     except QuantityError:
         return []
-    errors = []
-    if quantity.sign() < 0:
-        errors.append(invalid(path, str(quantity), NEGATIVE_MSG))
-    if (name in INTEGER_RESOURCES or is_extended(name)) and quantity.milli_value() % 1000:
-        errors.append(invalid(path, str(quantity), NOT_INTEGER_MSG))
-    return errors
+    return quantity_errors(name, quantity, path)
 
 
 def _quota_list_errors(resources: dict[str, Any], path: str) -> list[FieldError]:
@@ -144,7 +74,11 @@ def _quota_list_errors(resources: dict[str, Any], path: str) -> list[FieldError]
     for name, value in resources.items():
         at = f"{path}[{name}]"
         errors += resource_name_errors(name, at)
-        if "/" not in name and name not in STANDARD_QUOTA_RESOURCES and not is_hugepages(name):
+        if (
+            "/" not in name
+            and name not in STANDARD_QUOTA_RESOURCES
+            and not is_quota_hugepages(name)
+        ):
             errors.append(invalid(at, name, "must be a standard resource for quota"))
         errors += quantity_value_errors(name, value, at)
     return errors

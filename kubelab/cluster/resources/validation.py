@@ -50,11 +50,16 @@ LABEL_VALUE_MSG = (
 )
 
 
+#: Names that would climb the URL path they sit in, and characters that would split it.
+NAME_MAY_NOT_BE = (".", "..")
+NAME_MAY_NOT_CONTAIN = ("/", "%")
+
+
 def path_segment_errors(name: str) -> list[str]:
     """``IsValidPathSegmentName``: what any object name must satisfy to sit in a URL path."""
-    if name in (".", ".."):
+    if name in NAME_MAY_NOT_BE:
         return [f"may not be '{name}'"]
-    return [f"may not contain '{part}'" for part in ("/", "%") if part in name]
+    return [f"may not contain '{part}'" for part in NAME_MAY_NOT_CONTAIN if part in name]
 
 
 def dns1123_label_errors(value: str) -> list[str]:

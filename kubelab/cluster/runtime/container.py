@@ -151,8 +151,14 @@ class Container:
         etc = MemoryVolume(clock.now())
         etc.write("hostname", f"{hostname}\n".encode(), False, clock.now())
         self.fs.mount(Mount("/etc/hostname", etc, sub_path="hostname"))
+        #: Why the runtime could not mount a volume; starting the container then fails.
+        self.mount_error = ""
         for mount in mounts:
-            self.fs.mount(mount)
+            try:
+                self.fs.mount(mount)
+            except OSError as error:
+                self.mount_error = mount.failure(error)
+                break
         self.sandbox = Sandbox(
             clock=clock, fs=self.fs, hostname=hostname, user=resolve_user(image, spec, self.fs),
             netns=netns or NetworkNamespace(), network=network, memory_limit=memory_limit,
@@ -183,6 +189,8 @@ class Container:
         """Start PID 1; raises ``StartError`` when its executable cannot be run."""
         if self._init is not None or self._status is not None:
             raise RuntimeError("a container instance is started only once")
+        if self.mount_error:
+            self._fail_start(self.mount_error)
         if not self.argv:
             self._fail_start("no command specified")
         with contextlib.suppress(OSError):

@@ -140,12 +140,26 @@ class OverlayVolume(Volume):
 
 @dataclass(frozen=True)
 class Mount:
-    """A volume mounted at ``path``; ``sub_path`` mounts only part of the volume."""
+    """A volume mounted at ``path``; ``sub_path`` mounts only part of the volume.
+
+    ``source`` is where the volume lives on the node (the kubelet's directory for it), which
+    the runtime names when the mount fails.
+    """
 
     path: str
     volume: Volume
     read_only: bool = False
     sub_path: str = ""
+    source: str = ""
+
+    def failure(self, error: OSError) -> str:
+        """The runtime's reason for a mount that failed, as the container's start error says."""
+        source = posixpath.join(self.source or "/", self.sub_path) if self.sub_path else self.source
+        reason = (error.strerror or "input/output error").lower()
+        return (
+            "error during container init: "
+            f'error mounting "{source}" to rootfs at "{self.path}": {reason}'
+        )
 
 
 DEV_NULL = "/dev/null"
@@ -179,6 +193,10 @@ class ContainerFilesystem:
             volume = volume.sub_path(sub)
         target = volume.stat("")
         is_dir = target is None or target.is_dir
+        existing = self.stat(path)
+        if existing is not None and existing.is_dir != is_dir:
+            # A directory cannot be bind-mounted over a file, nor a file over a directory.
+            raise fs_error(errno.ENOTDIR, path)
         backend, rel, _ = self._locate(path)
         if isinstance(backend, OverlayVolume):
             backend.ensure_mount_point(rel, is_dir, self.clock.now())

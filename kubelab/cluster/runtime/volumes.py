@@ -19,6 +19,7 @@ All paths given to a volume are relative to its root, without a leading slash ("
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import random
@@ -51,6 +52,9 @@ class Stat:
     mtime: datetime
     target: str = ""
     executable: bool = False
+    #: Permission bits when they are not the usual ones (0755 directories and programs,
+    #: 0644 files): a Secret's ``defaultMode``, a tmpfs root's 01777.
+    permissions: int | None = None
 
     @property
     def is_dir(self) -> bool:
@@ -59,11 +63,17 @@ class Stat:
     @property
     def mode(self) -> str:
         """The permission string ``ls -l`` prints."""
-        if self.kind == "dir":
-            return "drwxr-xr-x"
         if self.kind == "link":
             return "lrwxrwxrwx"
-        return "-rwxr-xr-x" if self.executable else "-rw-r--r--"
+        bits = self.permissions
+        if bits is None:
+            bits = 0o755 if self.kind == "dir" or self.executable else 0o644
+        text = "".join(
+            flag if bits & (1 << (8 - index)) else "-" for index, flag in enumerate("rwxrwxrwx")
+        )
+        if bits & 0o1000:
+            text = text[:8] + ("t" if bits & 1 else "T")
+        return ("d" if self.kind == "dir" else "-") + text
 
 
 def join(base: str, rel: str) -> str:
@@ -319,9 +329,21 @@ class ProjectedVolume(Volume):
     read_only = True
     DATA_LINK = "..data"
 
-    def __init__(self, files: Mapping[str, bytes | str], now: datetime) -> None:
+    def __init__(
+        self,
+        files: Mapping[str, bytes | str],
+        now: datetime,
+        *,
+        modes: Mapping[str, int] | None = None,
+        in_memory: bool = False,
+    ) -> None:
         self._generation = ""
         self._tree = MemoryVolume()
+        #: Each file's permission bits (``defaultMode``, or an item's ``mode``).
+        self.modes = dict(modes or {})
+        #: Secret and projected volumes live on tmpfs (root ``drwxrwxrwt``), configMap and
+        #: downwardAPI volumes on the node's disk (root ``drwxrwxrwx``).
+        self.in_memory = in_memory
         self.update(files, now)
 
     @property
@@ -329,8 +351,15 @@ class ProjectedVolume(Volume):
         """The name of the timestamped directory ``..data`` points to now."""
         return self._generation
 
-    def update(self, files: Mapping[str, bytes | str], now: datetime) -> None:
+    def update(
+        self,
+        files: Mapping[str, bytes | str],
+        now: datetime,
+        modes: Mapping[str, int] | None = None,
+    ) -> None:
         """Publish a new set of files in one step (write a new directory, swap ``..data``)."""
+        if modes is not None:
+            self.modes = dict(modes)
         suffix = random.randrange(10**9)
         self._tree = MemoryVolume.from_files(files, now, read_only=True)
         self._keys = sorted({key.strip("/").split("/")[0] for key in files})
@@ -353,11 +382,14 @@ class ProjectedVolume(Volume):
 
     def stat(self, rel: str, follow: bool = True) -> Stat | None:
         if rel == "":
-            return Stat("dir", 0, self._mtime)
+            return Stat("dir", 0, self._mtime, permissions=0o1777 if self.in_memory else 0o777)
         tree_rel, link = self._target(rel)
         if link is not None and not follow:
             return link
-        return self._tree.stat(tree_rel) if tree_rel != "\0" else None
+        entry = self._tree.stat(tree_rel) if tree_rel != "\0" else None
+        if entry is not None and entry.kind == "file" and tree_rel in self.modes:
+            return dataclasses.replace(entry, permissions=self.modes[tree_rel] & 0o7777)
+        return entry
 
     def read(self, rel: str) -> bytes:
         tree_rel, _ = self._target(rel)

@@ -117,6 +117,8 @@ class Outcome:
 
 
 Session = Callable[[CommandIO, StreamOptions, Container], Awaitable[Outcome]]
+#: Where a process's output goes, one piece of text at a time.
+Writer = Callable[[str], Awaitable[None]]
 
 
 def kubelet_status(outcome: Outcome, command: tuple[str, ...]) -> dict[str, Any]:
@@ -220,10 +222,10 @@ async def _over_spdy(
     return connection.response
 
 
-# --- exec ------------------------------------------------------------------------------------
+def _output_writers(io: CommandIO, options: StreamOptions) -> tuple[Writer, Writer]:
+    """What the process writes to stdout and stderr, passed on to the streams the client opened
+    and dropped for those it did not."""
 
-
-async def _exec_session(io: CommandIO, options: StreamOptions, container: Container) -> Outcome:
     async def stdout(text: str) -> None:
         if options.stdout:
             await io.write_stdout(text)
@@ -232,6 +234,14 @@ async def _exec_session(io: CommandIO, options: StreamOptions, container: Contai
         if options.stderr:
             await io.write_stderr(text)
 
+    return stdout, stderr
+
+
+# --- exec ------------------------------------------------------------------------------------
+
+
+async def _exec_session(io: CommandIO, options: StreamOptions, container: Container) -> Outcome:
+    stdout, stderr = _output_writers(io, options)
     try:
         code = await container.exec_stream(
             list(options.command),
@@ -265,15 +275,7 @@ async def _attach_session(io: CommandIO, options: StreamOptions, container: Cont
     fetches it from the log first). What the client types reaches the main process when the
     container spec has ``stdin: true``; the runtime's console decides the rest.
     """
-
-    async def stdout(text: str) -> None:
-        if options.stdout:
-            await io.write_stdout(text)
-
-    async def stderr(text: str) -> None:
-        if options.stderr:
-            await io.write_stderr(text)
-
+    stdout, stderr = _output_writers(io, options)
     try:
         await container.attach(
             stdin=io.stdin_text() if options.stdin else None, on_stdout=stdout, on_stderr=stderr
