@@ -13,13 +13,9 @@ Where Chromium or Playwright is missing the tests are skipped and say how to get
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Kubectl
+from tests.labserver import KUBELAB, learner_environment, start_lab, stop_lab, wait_for_lab
 
 ROOT = Path(__file__).resolve().parents[2]
-KUBELAB = Path(sys.executable).parent / "kubelab"
 CHROMIUM = Path("/usr/bin/chromium")
 #: Chromium's flags: headless, and none of its background connections (this network refuses
 #: them, and waiting for them makes every page slow).
@@ -78,26 +74,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_lab(port: int, lab: subprocess.Popen[str], deadline: float) -> None:
-    url = f"http://127.0.0.1:{port}/api/status?token={TOKEN}"
-    while True:
-        if lab.poll() is not None:
-            raise AssertionError(f"kubelab lab exited:\n{lab.stdout.read() if lab.stdout else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
-
-
 @dataclass(frozen=True)
 class Lab:
     """A running ``kubelab lab``: where it listens, its notebooks, and kubectl on its cluster."""
@@ -141,12 +117,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         path = home / ".jupyter" / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("KUBECONFIG", "KUBELAB_CONTEXT", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR")
-    }
-    environment.update(HOME=str(home), KUBELAB_HOME=str(base / "kubelab"))
+    environment = learner_environment(home, base / "kubelab")
     up = subprocess.run(
         [KUBELAB, "cluster", "up", "--time-scale", TIME_SCALE],
         env=environment,
@@ -155,25 +126,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         timeout=120,
     )
     assert up.returncode == 0, up.stdout + up.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [KUBELAB, "lab", "--no-browser", "--port", str(port), "--notebooks", str(notebooks)]
-        + ["--", f"--IdentityProvider.token={TOKEN}"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server, port = start_lab(notebooks, TOKEN, environment)
     try:
-        _wait_for_lab(port, server, time.monotonic() + 90)
+        wait_for_lab(port, TOKEN, server, time.monotonic() + 90)
         yield Lab(port, notebooks, Kubectl(base / "kubelab" / "kubeconfig", home))
     finally:
-        server.terminate()
-        try:
-            server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        subprocess.run([KUBELAB, "cluster", "down"], env=environment, capture_output=True)
+        stop_lab(server, environment)
 
 
 @pytest.fixture(scope="module")

@@ -59,6 +59,8 @@ class Selector:
 
 
 EVERYTHING = Selector()
+#: The operators of a ``LabelSelector``'s ``matchExpressions``, as requirement operators.
+LABEL_SELECTOR_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
 
 _TOKEN = re.compile(r"\s*(!=|==|=|\(|\)|,|!|[^\s!=(),]+)")
 #: What Go's ``strconv.ParseInt`` reads: the only label values ``gt`` and ``lt`` compare.
@@ -173,9 +175,8 @@ def selector_from_object(selector: dict[str, Any] | None) -> Selector:
     requirements = [
         Requirement(k, "=", (str(v),)) for k, v in (selector.get("matchLabels") or {}).items()
     ]
-    operators = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
     for expression in selector.get("matchExpressions") or []:
-        operator = operators.get(expression.get("operator", ""), "exists")
+        operator = LABEL_SELECTOR_OPERATORS.get(expression.get("operator", ""), "exists")
         values = tuple(expression.get("values") or ())
         requirements.append(Requirement(expression.get("key", ""), operator, values))
     return Selector(tuple(requirements))

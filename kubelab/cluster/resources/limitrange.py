@@ -18,8 +18,7 @@ from kubelab.cluster.resources.columns import DEFAULT_COLUMNS, default_row
 from kubelab.cluster.resources.fieldchecks import messages_at
 from kubelab.cluster.resources.resourcenames import (
     container_resource_name_errors,
-    is_native,
-    is_quota_hugepages,
+    overcommit_allowed,
     resource_name_errors,
 )
 from kubelab.cluster.resources.validation import qualified_name_errors
@@ -138,9 +137,8 @@ def _comparison_errors(limit: dict[str, Any], path: str) -> list[FieldError]:
                         f"ratio {ratio[name]} is greater than max/min = {_go_float(allowed)}",
                     )
                 )
-        overcommit = is_native(name) and not is_quota_hugepages(name)
         if (
-            not overcommit
+            not overcommit_allowed(name)
             and name in default
             and name in request
             and default[name] != request[name]

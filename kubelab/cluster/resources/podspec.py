@@ -30,6 +30,7 @@ from kubelab.cluster.api.errors import (
     not_supported,
     required,
 )
+from kubelab.cluster.api.selectors import LABEL_SELECTOR_OPERATORS, Requirement, Selector
 from kubelab.cluster.quantity import Quantity, QuantityError
 from kubelab.cluster.resources.base import Column
 from kubelab.cluster.resources.resourcenames import (
@@ -503,27 +504,21 @@ class SelectorError(ValueError):
     """A label selector that cannot be turned into requirements (``LabelSelectorAsSelector``)."""
 
 
-_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
-
-
-def selector_requirements(
-    selector: dict[str, Any] | None,
-) -> list[tuple[str, str, list[str]]] | None:
+def selector_requirements(selector: dict[str, Any] | None) -> list[Requirement] | None:
     """The requirements of a ``LabelSelector``, sorted by key, or None for a nil selector.
 
-    ``None`` selects nothing; an empty list selects everything. Each requirement is
-    ``(key, operator, values)`` with operator ``=``, ``in``, ``notin``, ``exists`` or ``!``.
-    Raises :class:`SelectorError` where upstream's conversion fails.
+    ``None`` selects nothing; an empty list selects everything. Raises :class:`SelectorError`
+    where upstream's conversion fails.
     """
     if selector is None:
         return None
-    requirements: list[tuple[str, str, list[str]]] = []
+    requirements: list[Requirement] = []
     for key, value in (selector.get("matchLabels") or {}).items():
         if qualified_name_errors(str(key)) or label_value_errors(str(value)):
             raise SelectorError(f"invalid label {key}={value}")
-        requirements.append((str(key), "=", [str(value)]))
+        requirements.append(Requirement(str(key), "=", (str(value),)))
     for expr in selector.get("matchExpressions") or []:
-        operator = _OPERATORS.get(str(expr.get("operator", "")))
+        operator = LABEL_SELECTOR_OPERATORS.get(str(expr.get("operator", "")))
         if operator is None:
             raise SelectorError(f"{expr.get('operator')!r} is not a valid label selector operator")
         key = str(expr.get("key", ""))
@@ -536,37 +531,24 @@ def selector_requirements(
             raise SelectorError("values set must be empty for exists and does not exist")
         if any(label_value_errors(v) for v in values):
             raise SelectorError("invalid label value")
-        requirements.append((key, operator, values))
-    requirements.sort(key=lambda req: req[0])
+        requirements.append(Requirement(key, operator, tuple(values)))
+    requirements.sort(key=lambda requirement: requirement.key)
     return requirements
 
 
 def requirements_match(
-    requirements: list[tuple[str, str, list[str]]] | None, labels: dict[str, Any] | None
+    requirements: list[Requirement] | None, labels: dict[str, Any] | None
 ) -> bool:
-    if requirements is None:
-        return False
-    labels = labels or {}
-    for key, operator, values in requirements:
-        present = key in labels
-        if operator == "=" and not (present and labels[key] == values[0]):
-            return False
-        if operator == "in" and not (present and labels[key] in values):
-            return False
-        if operator == "notin" and present and labels[key] in values:
-            return False
-        if operator == "exists" and not present:
-            return False
-        if operator == "!" and present:
-            return False
-    return True
+    """Whether ``labels`` satisfy every requirement; a nil selector matches nothing."""
+    return requirements is not None and Selector(tuple(requirements)).matches(labels)
 
 
 def selector_string(selector: dict[str, Any] | None) -> str:
     """``LabelSelectorAsSelector(...).String()``: ``app=web,tier in (a,b)``; "" when empty."""
     requirements = selector_requirements(selector)
     parts = []
-    for key, operator, values in requirements or []:
+    for requirement in requirements or []:
+        key, operator, values = requirement.key, requirement.operator, requirement.values
         if operator == "=":
             parts.append(f"{key}={values[0]}")
         elif operator in ("in", "notin"):
@@ -656,7 +638,7 @@ SELECTOR_MISMATCH = "`selector` does not match template `labels`"
 
 
 def template_selector_mismatch(
-    requirements: list[tuple[str, str, list[str]]] | None,
+    requirements: list[Requirement] | None,
     template: dict[str, Any],
     path: str,
 ) -> list[FieldError]:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import errno
 import posixpath
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.runtime.volumes import (
+    DiskVolume,
     MemoryVolume,
     Stat,
     Volume,
@@ -123,6 +125,11 @@ class OverlayVolume(Volume):
         if self._lower.stat(rel) is not None:
             self._whiteouts.add(rel)
 
+    def merged(self, rel: str) -> bool:
+        """True for a directory present in both layers, which overlayfs shows with one link."""
+        upper, lower = self._upper.stat(rel), self._lower.stat(rel)
+        return upper is not None and upper.is_dir and lower is not None and lower.is_dir
+
     def ensure_mount_point(self, rel: str, is_dir: bool, now: datetime) -> None:
         """Create a missing mount point, as the runtime does even on a read-only root."""
         parts = rel.split("/")
@@ -163,6 +170,26 @@ class Mount:
 
 
 DEV_NULL = "/dev/null"
+#: How many symlinks one path lookup may follow before the kernel gives up (``ELOOP``).
+MAX_SYMLINK_HOPS = 40
+#: Directory sizes: a block on a disk filesystem; on tmpfs, 20 bytes per entry with . and ..
+DISK_DIRECTORY_SIZE = 4096
+TMPFS_ENTRY_SIZE = 20
+BLOCK_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """Everything ``stat(2)`` tells about a path that ``ls -l`` and ``ls -i`` print."""
+
+    entry: Stat
+    inode: int
+    links: int
+    size: int
+    #: Space allocated, in 1 KiB units (what ``ls -s`` and the ``total`` line count).
+    blocks: int
+    uid: int = 0
+    gid: int = 0
 
 
 class ContainerFilesystem:
@@ -241,6 +268,52 @@ class ContainerFilesystem:
         """Like ``stat`` but a symlink is described, not followed (for ``ls -l``)."""
         volume, rel, _ = self._locate(path)
         return volume.stat(rel, follow=False)
+
+    def realpath(self, path: str) -> str:
+        """``path`` with every symlink in it replaced by what it points to."""
+        pending = normalize(path).strip("/").split("/")
+        resolved, hops = "/", 0
+        while pending:
+            name = pending.pop(0)
+            if not name:
+                continue
+            candidate = posixpath.join(resolved, name)
+            entry = self.lstat(candidate)
+            if entry is not None and entry.kind == "link" and hops < MAX_SYMLINK_HOPS:
+                hops += 1
+                pending = normalize(entry.target, resolved).strip("/").split("/") + pending
+                resolved = "/"
+                continue
+            resolved = candidate
+        return resolved
+
+    def info(self, path: str, *, follow: bool = False) -> FileInfo | None:
+        """What ``stat`` (``follow``) or ``lstat`` says about ``path``; None if it is missing."""
+        path = normalize(path)
+        entry = self.stat(path) if follow else self.lstat(path)
+        if entry is None:
+            return None
+        real = self.realpath(path) if follow or entry.kind != "link" else path
+        volume, rel, _ = self._locate(real)
+        inode = 100_000 + zlib.crc32(f"{id(volume)}:{rel}".encode()) % 9_900_000
+        if entry.kind == "link":
+            return FileInfo(entry, inode, 1, entry.size, 0)
+        if not entry.is_dir:
+            return FileInfo(entry, inode, 1, entry.size, -(-entry.size // BLOCK_SIZE) * 4)
+        try:
+            names = self.list(real)
+        except OSError:
+            names = []
+        subdirectories = sum(
+            1 for name in names if (sub := self.lstat(posixpath.join(real, name))) and sub.is_dir
+        )
+        links = (
+            1 if isinstance(volume, OverlayVolume) and volume.merged(rel) else 2 + subdirectories
+        )
+        if getattr(volume, "in_memory", False):
+            return FileInfo(entry, inode, links, TMPFS_ENTRY_SIZE * (len(names) + 2), 0)
+        size = entry.size if isinstance(volume, DiskVolume) and entry.size else DISK_DIRECTORY_SIZE
+        return FileInfo(entry, inode, links, size, 4)
 
     def exists(self, path: str) -> bool:
         return self.stat(path) is not None

@@ -11,7 +11,6 @@ import base64
 import gzip
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 from kubelab import tools
 from kubelab.cluster import charts
 from kubelab.cluster.embedded import EmbeddedCluster
-from tests.conftest import Kubectl
+from tests.conftest import InstalledCommand, Kubectl
 from tests.integration.scenarios.conftest import eventually, fast_cluster, k, ns
 
 __all__ = ["Helm", "eventually", "fast_cluster", "k", "ns", "release_record"]
@@ -29,13 +28,13 @@ __all__ = ["Helm", "eventually", "fast_cluster", "k", "ns", "release_record"]
 HELM = tools.helm_path()
 
 
-class Helm:
+class Helm(InstalledCommand):
     """Runs the installed helm against one cluster, with private helm directories."""
 
     def __init__(self, cluster: EmbeddedCluster, home: Path) -> None:
         assert HELM is not None, "helm is not installed: run python -m kubelab.tools"
         self.cluster = cluster
-        self.env = {
+        env = {
             **os.environ,
             "KUBECONFIG": str(cluster.kubeconfig),
             "HOME": str(home),
@@ -43,25 +42,7 @@ class Helm:
             "HELM_CONFIG_HOME": str(home / "helm-config"),
             "HELM_DATA_HOME": str(home / "helm-data"),
         }
-
-    def run(
-        self, *args: str, check: bool = True, timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(HELM), *args], capture_output=True, text=True, env=self.env, timeout=timeout
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"helm {' '.join(args)} failed ({result.returncode}):\n"
-                f"stdout: {result.stdout}\nstderr: {result.stderr}"
-            )
-        return result
-
-    def __call__(self, *args: str, **kwargs: Any) -> str:
-        return self.run(*args, **kwargs).stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "-o", "json").stdout)
+        super().__init__(HELM, env, timeout=120)
 
     @property
     def ca_file(self) -> Path:

@@ -5,48 +5,28 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-KUBELAB = Path(sys.executable).parent / "kubelab"
+from tests.labserver import KUBELAB, learner_environment, start_lab, stop_lab, wait_for_lab
+
 TOKEN = "kubelab-lab-test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture()
 def lab_env(tmp_path: Path) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("KUBECONFIG", "KUBELAB_CONTEXT", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR")
-    }
-    environment["HOME"] = str(tmp_path / "home")
-    environment["KUBELAB_HOME"] = str(tmp_path / "kubelab")
-    return environment
+    return learner_environment(tmp_path / "home", tmp_path / "kubelab")
 
 
-def notebook_listing(port: int, deadline: float) -> list[str]:
-    """The names JupyterLab lists at its root, once it answers."""
+def notebook_listing(port: int) -> list[str]:
+    """The names JupyterLab lists at its root."""
     url = f"http://127.0.0.1:{port}/api/contents?token={TOKEN}"
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                return [entry["name"] for entry in json.load(reply)["content"]]
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
+    with urllib.request.urlopen(url, timeout=2) as reply:
+        return [entry["name"] for entry in json.load(reply)["content"]]
 
 
 def test_lab_opens_the_notebooks_on_the_teaching_cluster(lab_env, tmp_path):
@@ -58,17 +38,10 @@ def test_lab_opens_the_notebooks_on_the_teaching_cluster(lab_env, tmp_path):
     (notebooks / "01-pods.ipynb").write_text(
         json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     )
-    port = free_port()
-    lab = subprocess.Popen(
-        [KUBELAB, "lab", "--no-browser", "--port", str(port), "--notebooks", str(notebooks)]
-        + ["--", f"--IdentityProvider.token={TOKEN}"],
-        env=lab_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    lab, port = start_lab(notebooks, TOKEN, lab_env)
     try:
-        listing = notebook_listing(port, time.monotonic() + 90)
+        wait_for_lab(port, TOKEN, lab, time.monotonic() + 90)
+        listing = notebook_listing(port)
         assert {"exercises", "notebooks"} <= set(listing)
         environment = dict(
             entry.split("=", 1)
@@ -83,9 +56,7 @@ def test_lab_opens_the_notebooks_on_the_teaching_cluster(lab_env, tmp_path):
         )
         assert status.returncode == 0, status.stdout
     finally:
-        lab.terminate()
-        output, _ = lab.communicate(timeout=30)
-        subprocess.run([KUBELAB, "cluster", "down"], env=lab_env, capture_output=True)
+        output = stop_lab(lab, lab_env)
     assert "The teaching cluster is up at https://127.0.0.1:" in output
     assert f"Opening the course in {tmp_path}" in output
 

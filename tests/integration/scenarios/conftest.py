@@ -4,7 +4,6 @@ twenty times real speed, so a crash loop or a CronJob shows its behaviour in sec
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from kubelab.cluster.embedded import EmbeddedCluster
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, fresh_namespace
 
 TIME_SCALE = 20.0
 
@@ -30,10 +29,7 @@ def k(fast_cluster: EmbeddedCluster, tmp_path: Path) -> Kubectl:
 
 @pytest.fixture()
 def ns(k: Kubectl) -> Iterator[str]:
-    name = f"s-{uuid.uuid4().hex[:8]}"
-    k("create", "namespace", name)
-    yield name
-    k.run("delete", "namespace", name, "--wait=false", check=False)
+    yield from fresh_namespace(k, "s")
 
 
 def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from kubelab.cluster.embedded import EmbeddedCluster
 from kubelab.cluster.store.objects import ObjectStore
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, fresh_namespace
 from tests.integration.scenarios.conftest import TIME_SCALE, eventually
 
 MAX_PODS = 300
@@ -35,10 +34,7 @@ def kc(three_nodes: EmbeddedCluster, tmp_path: Path) -> Kubectl:
 
 @pytest.fixture()
 def space(kc: Kubectl) -> Iterator[str]:
-    name = f"m-{uuid.uuid4().hex[:8]}"
-    kc("create", "namespace", name)
-    yield name
-    kc.run("delete", "namespace", name, "--wait=false", check=False)
+    yield from fresh_namespace(kc, "m")
 
 
 def running_pods(kc: Kubectl, namespace: str, expected: int) -> list[dict] | None:

@@ -53,6 +53,12 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.controller, keys)
 
+    def wake_shell(self) -> None:
+        """Press Enter when kubectl says to, as a learner does, and wait for the shell's prompt."""
+        self.read_until(PROMPT_HINT)
+        self.type(b"\r")
+        self.read_until(b"/ # ")
+
     def exit_code(self, timeout: float = 30) -> int:
         code = self.process.wait(timeout)
         self._drain()
@@ -100,8 +106,11 @@ def transport(request) -> dict[str, str]:
     return TRANSPORTS[request.param]
 
 
-def stdin_pod(namespace: str, name: str, *, once: bool = False, tty: bool = False) -> str:
-    return f"""\
+def start_stdin_pod(
+    kubectl, namespace: str, name: str, *, once: bool = False, tty: bool = False
+) -> None:
+    """A busybox shell that reads stdin as its main process, running and Ready."""
+    manifest = f"""\
 apiVersion: v1
 kind: Pod
 metadata: {{name: {name}, namespace: {namespace}}}
@@ -115,14 +124,14 @@ spec:
     stdinOnce: {str(once).lower()}
     tty: {str(tty).lower()}
 """
+    kubectl("apply", "-f", "-", input=manifest)
+    kubectl("wait", "--for=condition=Ready", f"pod/{name}", "-n", namespace, "--timeout=60s")
 
 
 def test_run_it_gives_an_interactive_shell(kubectl, namespace, terminal, transport):
     shell = terminal("run", "-it", "shell", "--image=busybox", "--restart=Never", "--rm",
                      "-n", namespace, "--", "sh", env=transport)  # fmt: skip
-    shell.read_until(PROMPT_HINT)
-    shell.type(b"\r")
-    shell.read_until(b"/ # ")
+    shell.wake_shell()
     shell.type(b"echo $((6 * 7))\r")
     seen = shell.read_until(b"42\r\n/ # ")
     assert b"/ # echo $((6 * 7))\r\n42\r\n/ # " in seen
@@ -137,9 +146,7 @@ def test_run_it_gives_an_interactive_shell(kubectl, namespace, terminal, transpo
 def test_typing_is_echoed_and_edited_like_a_terminal(kubectl, namespace, terminal):
     shell = terminal("run", "-it", "edit", "--image=busybox", "--restart=Never",
                      "-n", namespace, "--", "sh")  # fmt: skip
-    shell.read_until(PROMPT_HINT)
-    shell.type(b"\r")
-    shell.read_until(b"/ # ")
+    shell.wake_shell()
     shell.type(b"echo hellp\x7fo\r")
     seen = shell.read_until(b"hello\r\n/ # ")
     assert b"echo hellp\b \bo\r\nhello\r\n" in seen
@@ -156,8 +163,7 @@ def test_typing_is_echoed_and_edited_like_a_terminal(kubectl, namespace, termina
 
 
 def test_attach_it_reaches_the_running_shell(kubectl, namespace, terminal):
-    kubectl("apply", "-f", "-", input=stdin_pod(namespace, "held", tty=True))
-    kubectl("wait", "--for=condition=Ready", "pod/held", "-n", namespace, "--timeout=60s")
+    start_stdin_pod(kubectl, namespace, "held", tty=True)
     first = terminal("attach", "-it", "held", "-n", namespace)
     first.read_until(PROMPT_HINT)
     first.type(b"export GREETING=kept\r")
@@ -174,8 +180,7 @@ def test_attach_it_reaches_the_running_shell(kubectl, namespace, terminal):
 
 
 def test_attach_i_feeds_lines_and_leaves_stdin_open(kubectl, namespace, transport):
-    kubectl("apply", "-f", "-", input=stdin_pod(namespace, "reader"))
-    kubectl("wait", "--for=condition=Ready", "pod/reader", "-n", namespace, "--timeout=60s")
+    start_stdin_pod(kubectl, namespace, "reader")
     script = "echo one\nread name\nkubelab\necho hi $name\n"
     first = run_kubectl(kubectl, "attach", "-i", "reader", "-n", namespace,
                         input=script, env=transport)  # fmt: skip
@@ -193,8 +198,7 @@ def test_attach_i_feeds_lines_and_leaves_stdin_open(kubectl, namespace, transpor
 
 
 def test_stdin_once_ends_the_shell_after_the_first_session(kubectl, namespace, transport):
-    kubectl("apply", "-f", "-", input=stdin_pod(namespace, "once", once=True))
-    kubectl("wait", "--for=condition=Ready", "pod/once", "-n", namespace, "--timeout=60s")
+    start_stdin_pod(kubectl, namespace, "once", once=True)
     result = run_kubectl(kubectl, "attach", "-i", "once", "-n", namespace,
                          input="echo only once\n", env=transport)  # fmt: skip
     assert (result.returncode, result.stdout) == (0, "only once\n")

@@ -13,6 +13,9 @@ from kubelab.cluster.runtime.filesystem import normalize
 from kubelab.cluster.runtime.process import Process
 from kubelab.cluster.runtime.streams import from_bytes
 
+MUSL_LOADER = "/lib/ld-musl-x86_64.so.1"
+BUSYBOX_RELEASE = "/etc/busybox-release"
+
 
 def busybox_style(process: Process) -> bool:
     """True for busybox tools and for builtins of busybox' shell (ash)."""
@@ -23,26 +26,63 @@ def tool_name(process: Process) -> str:
     return process.argv[0].rsplit("/", 1)[-1]
 
 
+def uses_musl(process: Process) -> bool:
+    """True in images built on musl (alpine, busybox:musl), whose ``getopt`` words its
+    complaints differently from glibc's and does not reorder options after operands."""
+    fs = process.sandbox.fs
+    if fs.exists(MUSL_LOADER):
+        return True
+    try:
+        return "(musl)" in fs.read_text(BUSYBOX_RELEASE)
+    except OSError:
+        return False
+
+
+def _option_complaint(process: Process, problem: getopt.GetoptError) -> str:
+    name, option = tool_name(process), problem.opt
+    long = problem.msg.startswith("option --")
+    missing = "requires argument" in problem.msg
+    if busybox_style(process) and uses_musl(process):
+        if missing:
+            return f"{name}: option requires an argument: {option}\n"
+        return f"{name}: unrecognized option: {option}\n"
+    if long:
+        text = (
+            f"{name}: option '--{option}' requires an argument"
+            if missing
+            else f"{name}: unrecognized option '--{option}'"
+        )
+    elif missing:
+        text = f"{name}: option requires an argument -- '{option}'"
+    else:
+        text = f"{name}: invalid option -- '{option}'"
+    if busybox_style(process):
+        return text + "\n"
+    return text + f"\nTry '{name} --help' for more information.\n"
+
+
+async def parse_option_list(
+    process: Process, short: str, long: tuple[str, ...] = ()
+) -> tuple[list[tuple[str, str]], list[str]] | None:
+    """``getopt`` for a tool, options in the order given; on a bad option print the usual
+    complaint and return None. glibc lets options follow operands; musl stops at the first."""
+    parse = getopt.getopt if busybox_style(process) and uses_musl(process) else getopt.gnu_getopt
+    try:
+        return parse(process.argv[1:], short, list(long))
+    except getopt.GetoptError as problem:
+        await process.write_err(_option_complaint(process, problem))
+        return None
+
+
 async def parse_options(
     process: Process, short: str, long: tuple[str, ...] = ()
 ) -> tuple[dict[str, str], list[str]] | None:
-    """``getopt`` for a tool; on a bad option print the usual complaint and return None."""
-    try:
-        pairs, arguments = getopt.gnu_getopt(process.argv[1:], short, list(long))
-    except getopt.GetoptError as problem:
-        name = tool_name(process)
-        if busybox_style(process):
-            await process.write_err(f"{name}: unrecognized option: {problem.opt}\n")
-        else:
-            await process.write_err(
-                f"{name}: invalid option -- '{problem.opt}'\n"
-                f"Try '{name} --help' for more information.\n"
-            )
+    """Like :func:`parse_option_list`, with the options as a dict (the last value wins)."""
+    parsed = await parse_option_list(process, short, long)
+    if parsed is None:
         return None
-    options: dict[str, str] = {}
-    for flag, value in pairs:
-        options[flag] = value
-    return options, arguments
+    pairs, arguments = parsed
+    return dict(pairs), arguments
 
 
 def path_of(process: Process, name: str) -> str:

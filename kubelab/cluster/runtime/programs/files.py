@@ -1,11 +1,10 @@
-"""File tools: ``ls``, ``touch``, ``rm``, ``mkdir``, ``cp``, ``mv``, ``df``."""
+"""File tools: ``touch``, ``rm``, ``mkdir``, ``cp``, ``mv``, ``df``."""
 
 from __future__ import annotations
 
 import errno
 import os
 import posixpath
-from datetime import datetime, timedelta
 
 from kubelab.cluster.runtime.process import Process
 from kubelab.cluster.runtime.programs.common import (
@@ -15,73 +14,10 @@ from kubelab.cluster.runtime.programs.common import (
     parse_options,
     path_of,
 )
-from kubelab.cluster.runtime.volumes import Stat
 
 #: The size ``df`` reports for the node's disk, in 1K blocks.
 DISK_BLOCKS = 61_202_244
 DISK_USED = 12_401_980
-
-
-def _ls_time(mtime: datetime, now: datetime) -> str:
-    if abs(now - mtime) > timedelta(days=182):
-        return mtime.strftime("%b %e  %Y")
-    return mtime.strftime("%b %e %H:%M")
-
-
-def _long_line(process: Process, name: str, entry: Stat) -> str:
-    now = process.sandbox.clock.now()
-    size = entry.size if entry.kind != "dir" else 4096
-    suffix = f" -> {entry.target}" if entry.kind == "link" else ""
-    links = 2 if entry.is_dir else 1
-    when = _ls_time(entry.mtime, now)
-    if busybox_style(process):
-        return f"{entry.mode}{links:>5} root     root     {size:>9} {when} {name}{suffix}"
-    return f"{entry.mode} {links} root root {size:>5} {when} {name}{suffix}"
-
-
-async def ls(process: Process) -> int:
-    parsed = await parse_options(process, "laA1dhRF")
-    if parsed is None:
-        return 2 if not busybox_style(process) else 1
-    options, names = parsed
-    fs = process.sandbox.fs
-    long = "-l" in options
-    status = 0
-    targets = names or ["."]
-    directories = []
-    for name in targets:
-        entry = fs.lstat(path_of(process, name))
-        if entry is None:
-            if busybox_style(process):
-                await process.write_err(f"ls: {name}: No such file or directory\n")
-                status = 1
-            else:
-                await process.write_err(f"ls: cannot access '{name}': No such file or directory\n")
-                status = 2
-        elif entry.is_dir and "-d" not in options:
-            directories.append(name)
-        else:
-            await process.write_out((_long_line(process, name, entry) if long else name) + "\n")
-    for index, name in enumerate(directories):
-        path = path_of(process, name)
-        listing = fs.list(path)
-        if "-a" in options:
-            listing = [".", "..", *listing]
-        elif "-A" not in options:
-            listing = [entry for entry in listing if not entry.startswith(".")]
-        if len(targets) > 1:
-            await process.write_out(("\n" if index else "") + f"{name}:\n")
-        lines = []
-        for entry_name in listing:
-            entry = fs.lstat(posixpath.join(path, entry_name)) or fs.stat(path)
-            assert entry is not None
-            lines.append(_long_line(process, entry_name, entry) if long else entry_name)
-        if long:
-            await process.write_out(f"total {4 * len(listing)}\n")
-        separator = "  " if process.tty and not long and "-1" not in options else "\n"
-        if lines:
-            await process.write_out(separator.join(lines) + "\n")
-    return status
 
 
 async def touch(process: Process) -> int:
