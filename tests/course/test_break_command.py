@@ -41,6 +41,18 @@ def kubelab_break(cluster: EmbeddedCluster, namespace: str, *args: str) -> int:
     return main(["break", *args, "--kubeconfig", str(cluster.kubeconfig), "--namespace", namespace])
 
 
+def check_scenario(
+    cluster: EmbeddedCluster,
+    namespace: str,
+    scenario: str,
+    timeout: str,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str]:
+    """``kubelab break SCENARIO --check``: its exit code and what it printed."""
+    code = kubelab_break(cluster, namespace, scenario, "--check", "--timeout", timeout)
+    return code, capsys.readouterr().out
+
+
 def test_every_fault_of_the_lab_is_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["break"]) == 0
     listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
@@ -72,21 +84,15 @@ def test_break_diagnose_fix_and_check(
     )
 
     # Unfixed: the check fails and names the fault, and does not explain it yet.
-    assert (
-        kubelab_break(fast_cluster, ns, "image-typo", "--check", "--timeout", "10")
-        == (EXIT_CODES["FAIL"])
-    )
-    unfixed = capsys.readouterr().out
+    code, unfixed = check_scenario(fast_cluster, ns, "image-typo", "10", capsys)
+    assert code == EXIT_CODES["FAIL"]
     assert "asks for an image no registry has" in unfixed
     assert "cannot pull its image ngnix:1.27" in unfixed
     assert "What was wrong" not in unfixed
 
     k("set", "image", "deployment/storefront", "web=nginx:1.27", "-n", ns)
-    assert (
-        kubelab_break(fast_cluster, ns, "image-typo", "--check", "--timeout", "60")
-        == (EXIT_CODES["PASS"])
-    )
-    fixed = capsys.readouterr().out
+    code, fixed = check_scenario(fast_cluster, ns, "image-typo", "60", capsys)
+    assert code == EXIT_CODES["PASS"]
     assert "PASS" in fixed
     assert "What was wrong: The image name was misspelled (ngnix instead of nginx)" in fixed
 

@@ -11,34 +11,9 @@ from kubelab.cluster.api.errors import FieldError, invalid
 from kubelab.cluster.quantity import Quantity
 from kubelab.cluster.resources.validation import qualified_name_errors
 
-#: ``standardResources``: names a resource list may use without a domain prefix.
-STANDARD_RESOURCES = frozenset(
-    {
-        "cpu",
-        "memory",
-        "ephemeral-storage",
-        "requests.cpu",
-        "requests.memory",
-        "requests.ephemeral-storage",
-        "limits.cpu",
-        "limits.memory",
-        "limits.ephemeral-storage",
-        "pods",
-        "resourcequotas",
-        "services",
-        "replicationcontrollers",
-        "secrets",
-        "configmaps",
-        "persistentvolumeclaims",
-        "storage",
-        "requests.storage",
-        "services.nodeports",
-        "services.loadbalancers",
-    }
-)
 #: ``standardContainerResources``: what a container may request without a prefix.
 STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
-#: ``integerResources``: resources counted in whole units.
+#: ``integerResources``: the object counts, measured in whole units.
 INTEGER_RESOURCES = frozenset(
     {
         "pods",
@@ -52,6 +27,16 @@ INTEGER_RESOURCES = frozenset(
         "services.loadbalancers",
     }
 )
+#: ``standardResources``: names a resource list may use without a domain prefix: the container
+#: resources as they are and as ``requests.``/``limits.``, the object counts, and storage.
+STANDARD_RESOURCES = (
+    STANDARD_CONTAINER_RESOURCES
+    | {f"{use}.{name}" for use in ("requests", "limits") for name in STANDARD_CONTAINER_RESOURCES}
+    | INTEGER_RESOURCES
+    | {"storage", "requests.storage"}
+)
+#: ``standardQuotaResources``: what a quota can count without a prefix (all but ``storage``).
+STANDARD_QUOTA_RESOURCES = STANDARD_RESOURCES - {"storage"}
 HUGEPAGES_PREFIX = "hugepages-"
 NON_NEGATIVE_MSG = "must be greater than or equal to 0"
 NOT_INTEGER_MSG = "must be an integer"

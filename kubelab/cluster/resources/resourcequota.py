@@ -17,35 +17,12 @@ from kubelab.cluster.resources.base import AGE_COLUMN, NAME_COLUMN, Column, Reso
 from kubelab.cluster.resources.persistentvolume import quantity_text
 from kubelab.cluster.resources.printing import age
 from kubelab.cluster.resources.resourcenames import (
+    STANDARD_QUOTA_RESOURCES,
     is_quota_hugepages,
     quantity_errors,
     resource_name_errors,
 )
 
-#: ``helper.standardQuotaResources``: what a quota can count without a prefix.
-STANDARD_QUOTA_RESOURCES = frozenset(
-    {
-        "cpu",
-        "memory",
-        "ephemeral-storage",
-        "requests.cpu",
-        "requests.memory",
-        "requests.storage",
-        "requests.ephemeral-storage",
-        "limits.cpu",
-        "limits.memory",
-        "limits.ephemeral-storage",
-        "pods",
-        "resourcequotas",
-        "services",
-        "replicationcontrollers",
-        "secrets",
-        "persistentvolumeclaims",
-        "configmaps",
-        "services.nodeports",
-        "services.loadbalancers",
-    }
-)
 QUOTA_SCOPES = frozenset(
     {
         "Terminating",

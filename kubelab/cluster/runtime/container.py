@@ -142,7 +142,8 @@ class Container:
         self.name: str = spec.get("name", "")
         self.clock = clock
         self.argv = command_line(image, spec)
-        self.env = {**image.env, **(env or {})}
+        # The runtime adds HOSTNAME, as containerd does for every container.
+        self.env = {**image.env, "HOSTNAME": hostname, **(env or {})}
         self.working_dir = spec.get("workingDir") or image.working_dir or "/"
         security = spec.get("securityContext") or {}
         self.fs = ContainerFilesystem(
@@ -163,6 +164,8 @@ class Container:
             clock=clock, fs=self.fs, hostname=hostname, user=resolve_user(image, spec, self.fs),
             netns=netns or NetworkNamespace(), network=network, memory_limit=memory_limit,
         )  # fmt: skip
+        # runc sets HOME to the user's home directory (from /etc/passwd) when nothing else does.
+        self.env.setdefault("HOME", self.sandbox.user.home)
         self.logs = ContainerLog()
         self._streams = (
             LogStream(self.logs, "stdout", clock),

@@ -145,6 +145,11 @@ class OverlayVolume(Volume):
             self._whiteouts.discard(path)
 
 
+#: ``MS_BIND | MS_REC`` and ``MS_RDONLY``, as runc reports a failed bind mount's flags.
+BIND_MOUNT_FLAGS = 0x5000
+READ_ONLY_FLAG = 0x1
+
+
 @dataclass(frozen=True)
 class Mount:
     """A volume mounted at ``path``; ``sub_path`` mounts only part of the volume.
@@ -163,9 +168,10 @@ class Mount:
         """The runtime's reason for a mount that failed, as the container's start error says."""
         source = posixpath.join(self.source or "/", self.sub_path) if self.sub_path else self.source
         reason = (error.strerror or "input/output error").lower()
+        flags = BIND_MOUNT_FLAGS | (READ_ONLY_FLAG if self.read_only else 0)
         return (
-            "error during container init: "
-            f'error mounting "{source}" to rootfs at "{self.path}": {reason}'
+            f'error during container init: error mounting "{source}" to rootfs at "{self.path}": '
+            f"mount {source}:{self.path} (via /proc/self/fd/6), flags: {flags:#x}: {reason}"
         )
 
 

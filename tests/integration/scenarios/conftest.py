@@ -32,6 +32,17 @@ def ns(k: Kubectl) -> Iterator[str]:
     yield from fresh_namespace(k, "s")
 
 
+def container_status(k: Kubectl, namespace: str, pod: str) -> dict[str, Any]:
+    """The pod's first container status, or ``{}`` while the kubelet has reported none."""
+    status = k.json("get", "pod", pod, "-n", namespace)["status"]
+    return (status.get("containerStatuses") or [{}])[0]
+
+
+def waiting_reason(k: Kubectl, namespace: str, pod: str) -> str | None:
+    """Why the pod's first container is waiting (``ImagePullBackOff``, ...), or None."""
+    return container_status(k, namespace, pod).get("state", {}).get("waiting", {}).get("reason")
+
+
 def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
     """Poll ``check`` until it returns something truthy; fail with its last value."""
     deadline = time.monotonic() + timeout

@@ -6,26 +6,21 @@ so the corrected image is pulled at once, not after the old image's back-off has
 
 from __future__ import annotations
 
-from tests.integration.scenarios.conftest import eventually
-
-
-def _container(k, ns, name):
-    pod = k.json("get", "pod", name, "-n", ns)
-    return (pod["status"].get("containerStatuses") or [{}])[0]
+from tests.integration.scenarios.conftest import (
+    container_status,
+    eventually,
+    waiting_reason,
+)
 
 
 def test_set_image_replaces_an_image_that_cannot_be_pulled(k, ns):
     k("run", "shop", "--image=ngnix:1.27", "-n", ns)
-    eventually(
-        lambda: (
-            _container(k, ns, "shop").get("state", {}).get("waiting", {}).get("reason")
-            == "ImagePullBackOff"
-        ),
-        timeout=30,
-    )
+    eventually(lambda: waiting_reason(k, ns, "shop") == "ImagePullBackOff", timeout=30)
     k("set", "image", "pod/shop", "shop=nginx:1.27", "-n", ns)
     # Well inside the old image's next back-off (10 s and growing, at twenty times speed).
-    container = eventually(lambda: (c := _container(k, ns, "shop")).get("ready") and c, timeout=5)
+    container = eventually(
+        lambda: (c := container_status(k, ns, "shop")).get("ready") and c, timeout=5
+    )
     assert container["image"] == "nginx:1.27"
     assert container["restartCount"] == 0
     events = k("get", "events", "-n", ns, "--field-selector", "involvedObject.name=shop")

@@ -7,7 +7,11 @@ import json
 import re
 
 from kubelab.cluster.kubelet.images import go_duration
-from tests.integration.scenarios.conftest import eventually
+from tests.integration.scenarios.conftest import (
+    container_status,
+    eventually,
+    waiting_reason,
+)
 
 #: A pull time as the kubelet prints it, a Go duration cut to milliseconds (``812ms``,
 #: ``1.239s``, ``2s``; never ``0.812s`` or ``2.000s``).
@@ -24,11 +28,6 @@ def _pod_manifest(name, container):
 
 def _events(k, ns, name):
     return k("events", "-n", ns, "--for", f"pod/{name}")
-
-
-def _state(k, ns, name):
-    pod = k.json("get", "pod", name, "-n", ns)
-    return (pod["status"].get("containerStatuses") or [{}])[0]
 
 
 def test_a_pod_that_starts_tells_its_story(k, ns):
@@ -57,13 +56,7 @@ def test_a_pod_that_starts_tells_its_story(k, ns):
 
 def test_an_image_that_cannot_be_pulled(k, ns):
     k("run", "typo", "--image=ngnix:1.27", "-n", ns)
-    eventually(
-        lambda: (
-            _state(k, ns, "typo").get("state", {}).get("waiting", {}).get("reason")
-            == "ImagePullBackOff"
-        ),
-        timeout=30,
-    )
+    eventually(lambda: waiting_reason(k, ns, "typo") == "ImagePullBackOff", timeout=30)
     described = k("describe", "pod", "typo", "-n", ns)
     source = r"kubelet\s+spec.containers\{typo\}: "
     for line in [
@@ -99,7 +92,7 @@ def test_a_failing_liveness_probe_restarts_the_container(k, ns):
             {"containers": [{"name": "web", "image": "nginx:1.27", "livenessProbe": probe}]},
         ),
     )
-    eventually(lambda: _state(k, ns, "live").get("restartCount", 0) >= 1, timeout=30)
+    eventually(lambda: container_status(k, ns, "live").get("restartCount", 0) >= 1, timeout=30)
     described = k("describe", "pod", "live", "-n", ns)
     assert re.search(
         r"Warning\s+Unhealthy\s+.*kubelet\s+spec.containers\{web\}: "
@@ -143,7 +136,7 @@ def test_a_missing_config_map_fails_the_mount(k, ns):
 
 def test_deleting_a_pod_stops_its_container(k, ns):
     k("run", "done", "--image=nginx:1.27", "-n", ns)
-    eventually(lambda: _state(k, ns, "done").get("ready"))
+    eventually(lambda: container_status(k, ns, "done").get("ready"))
     k("delete", "pod", "done", "-n", ns, "--wait=false")
     events = eventually(lambda: (e := _events(k, ns, "done")) and "Killing" in e and e)
     assert re.search(r"Normal\s+Killing\s+Pod/done\s+Stopping container done", events), events

@@ -9,15 +9,11 @@ import json
 import re
 import time
 
-from tests.integration.scenarios.conftest import TIME_SCALE, eventually
+from tests.integration.scenarios.conftest import TIME_SCALE, container_status, eventually
 
 
 def _pod(k, ns, name):
     return k.json("get", "pod", name, "-n", ns)
-
-
-def _container(k, ns, name):
-    return (_pod(k, ns, name)["status"].get("containerStatuses") or [{}])[0]
 
 
 def _events(k, ns, name):
@@ -25,7 +21,7 @@ def _events(k, ns, name):
 
 
 def _running(k, ns, name):
-    container = _container(k, ns, name)
+    container = container_status(k, ns, name)
     return container if "running" in container.get("state", {}) else None
 
 
@@ -71,17 +67,17 @@ def test_a_crash_looping_container_starts_at_once_with_a_corrected_image(k, ns):
     k("run", "app", "--image=kubelab/demo-app:2.0-broken", "-n", ns)
 
     def long_back_off():
-        waiting = _container(k, ns, "app").get("state", {}).get("waiting", {})
+        waiting = container_status(k, ns, "app").get("state", {}).get("waiting", {})
         return waiting.get("reason") == "CrashLoopBackOff" and "back-off 40s" in waiting.get(
             "message", ""
         )
 
     eventually(long_back_off, timeout=40, interval=0.05)
-    restarts = _container(k, ns, "app")["restartCount"]
+    restarts = container_status(k, ns, "app")["restartCount"]
     started = time.monotonic()
     k("set", "image", "pod/app", "app=kubelab/demo-app:1.0", "-n", ns)
     container = eventually(
-        lambda: (c := _container(k, ns, "app")).get("ready") and c, timeout=10, interval=0.05
+        lambda: (c := container_status(k, ns, "app")).get("ready") and c, timeout=10, interval=0.05
     )
     # Well within the broken image's 40 s back-off (two real seconds at this cluster's pace):
     # the new definition has a back-off of its own, not yet started.
@@ -101,7 +97,7 @@ def test_invalid_image_name_recovers_once_the_image_is_corrected(k, ns):
     }
     k("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
     waiting = eventually(
-        lambda: _container(k, ns, "typo").get("state", {}).get("waiting"), timeout=20
+        lambda: container_status(k, ns, "typo").get("state", {}).get("waiting"), timeout=20
     )
     assert waiting["reason"] == "InvalidImageName"
     assert 'Failed to apply default image tag "nginx:1.27:latest"' in waiting["message"]
@@ -111,7 +107,7 @@ def test_invalid_image_name_recovers_once_the_image_is_corrected(k, ns):
     k("set", "image", "pod/typo", "typo=nginx:1.27", "-n", ns)
 
     container = eventually(
-        lambda: (c := _container(k, ns, "typo")).get("ready") and c, timeout=10, interval=0.1
+        lambda: (c := container_status(k, ns, "typo")).get("ready") and c, timeout=10, interval=0.1
     )
     assert container["image"] == "nginx:1.27"
     assert container["restartCount"] == 0
@@ -159,7 +155,7 @@ def test_adding_a_toleration_leaves_the_running_container_alone(k, ns):
         "-p", json.dumps([{"op": "add", "path": "/spec/tolerations/-", "value": toleration}]),
     )  # fmt: skip
     assert toleration in _pod(k, ns, "calm")["spec"]["tolerations"]
-    after = _container(k, ns, "calm")
+    after = container_status(k, ns, "calm")
     assert after["restartCount"] == 0
     assert after["containerID"] == before["containerID"]
     assert "definition changed" not in _events(k, ns, "calm")

@@ -299,6 +299,16 @@ def test_resource_names_and_values() -> None:
     ]
 
 
+def test_a_malformed_resource_name_is_also_judged_as_a_container_resource() -> None:
+    result = messages(spec(containers=[container(resources={"limits": {"cpu_": "1"}})]))
+    assert [message.split(": ", 3)[3] for message in result] == [
+        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+        "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
+        "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        "must be a standard resource for containers",
+    ]
+
+
 def test_unparseable_quantities_are_reported() -> None:
     pod_spec = spec(containers=[container(resources={"limits": {"memory": "1Gb"}})])
     assert messages(pod_spec) == [

@@ -28,7 +28,7 @@ def tool_name(process: Process) -> str:
 
 def uses_musl(process: Process) -> bool:
     """True in images built on musl (alpine, busybox:musl), whose ``getopt`` words its
-    complaints differently from glibc's and does not reorder options after operands."""
+    complaints differently from glibc's."""
     fs = process.sandbox.fs
     if fs.exists(MUSL_LOADER):
         return True
@@ -64,11 +64,10 @@ def _option_complaint(process: Process, problem: getopt.GetoptError) -> str:
 async def parse_option_list(
     process: Process, short: str, long: tuple[str, ...] = ()
 ) -> tuple[list[tuple[str, str]], list[str]] | None:
-    """``getopt`` for a tool, options in the order given; on a bad option print the usual
-    complaint and return None. glibc lets options follow operands; musl stops at the first."""
-    parse = getopt.getopt if busybox_style(process) and uses_musl(process) else getopt.gnu_getopt
+    """``getopt`` for a tool, options in the order given (they may follow operands); on a bad
+    option print the usual complaint and return None."""
     try:
-        return parse(process.argv[1:], short, list(long))
+        return getopt.gnu_getopt(process.argv[1:], short, list(long))
     except getopt.GetoptError as problem:
         await process.write_err(_option_complaint(process, problem))
         return None

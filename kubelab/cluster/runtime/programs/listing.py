@@ -271,7 +271,7 @@ def _long_lines(process: Process, settings: Settings, entries: list[Entry]) -> l
         rows.append(
             (
                 str(info.inode),
-                human(info.blocks * 1024) if settings.human else str(info.blocks),
+                human(info.blocks * 1024) if settings.human and settings.gnu else str(info.blocks),
                 info.entry.mode,
                 str(info.links),
                 _owner(process, settings, info.uid, "/etc/passwd"),
@@ -309,15 +309,17 @@ def _short_cells(settings: Settings, entries: list[Entry]) -> list[tuple[str, in
     """Each entry as printed outside the long format, with its width on screen."""
     cells = []
     human = gnu_human if settings.gnu else busybox_human
+    blocks = [
+        human(e.info.blocks * 1024) if settings.human else str(e.info.blocks) for e in entries
+    ]
     inode_width = max((len(str(e.info.inode)) for e in entries), default=0)
-    block_width = max((len(str(e.info.blocks)) for e in entries), default=0)
-    for entry in entries:
+    block_width = max((len(text) for text in blocks), default=0)
+    for entry, allocated in zip(entries, blocks, strict=True):
         prefix = ""
         if settings.inode:
             prefix += f"{entry.info.inode:>{inode_width if settings.gnu else 7}} "
         if settings.blocks:
-            blocks = human(entry.info.blocks * 1024) if settings.human else str(entry.info.blocks)
-            prefix += f"{blocks:>{block_width if settings.gnu else 6}} "
+            prefix += f"{allocated:>{block_width if settings.gnu else 6}} "
         name = entry.name + _indicator(settings, entry.info)
         shown = prefix + _shown_name(settings, entry)
         cells.append((shown, len(prefix) + len(name) + (2 if settings.quote else 0)))

@@ -24,6 +24,7 @@ SMALL_TOOL_BYTES = 400 * 1024
 #: The node's memory as ``free`` shows it: the whole machine, not the container's limit.
 NODE_MEMORY_KIB = 8_131_452
 KERNEL_RELEASE = "6.8.0-kubelab"
+ALPINE_RELEASE = "/etc/alpine-release"
 
 
 def parse_duration(text: str) -> float | None:
@@ -271,7 +272,9 @@ async def free(process: Process) -> int:
 
 async def uname(process: Process) -> int:
     hostname_ = process.sandbox.hostname
-    os_name = "Linux" if busybox_style(process) else "GNU/Linux"
+    # busybox reports the OS name it was configured with: "GNU/Linux" by default, "Linux" in
+    # alpine's build; GNU coreutils always say "GNU/Linux".
+    os_name = "Linux" if process.sandbox.fs.exists(ALPINE_RELEASE) else "GNU/Linux"
     fields = {
         "s": "Linux", "n": hostname_, "r": KERNEL_RELEASE,
         "v": "#1 SMP PREEMPT_DYNAMIC", "m": "x86_64", "o": os_name,
