@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kubelab import tools
 from kubelab.cluster.process import kubelab_home
 
 if TYPE_CHECKING:
@@ -251,10 +250,14 @@ class Connection:
     def environment(self) -> dict[str, str]:
         """The environment for ``kubectl``/``helm``: the project's tools first on PATH, and
         ``KUBECONFIG`` naming the kubeconfig this connection was made from."""
+        from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+
         return {**tools.tool_environment(), "KUBECONFIG": self.kubeconfig}
 
     def kubectl_command(self, *args: str) -> list[str]:
         """The argv that runs the project's kubectl against this connection's context."""
+        from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+
         kubectl = tools.kubectl_path()
         if kubectl is None:
             raise ConnectError(
@@ -265,6 +268,8 @@ class Connection:
 
     def helm_command(self, *args: str) -> list[str]:
         """The argv that runs the project's helm against this connection's context."""
+        from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+
         helm = tools.helm_path()
         if helm is None:
             raise ConnectError(

@@ -26,7 +26,6 @@ from typing import Any
 
 import yaml
 
-from kubelab import tools
 from kubelab.connect import (
     CONTEXT_VARIABLE,
     ClusterKind,
@@ -127,6 +126,8 @@ class DoctorReport:
 
 def doctor(context: str | None = None, kubeconfig: str | None = None) -> DoctorReport:
     """Run every diagnosis. In a notebook, the returned report shows itself as a checklist."""
+    from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+
     findings = [*check_kubectl(tools.kubectl_path()), *check_helm(tools.helm_path())]
     findings.extend(_cluster_findings(context, kubeconfig))
     return DoctorReport(tuple(findings))
@@ -171,8 +172,12 @@ def check_kubectl(kubectl: Path | None, expected: str | None = None) -> list[Fin
     return [Finding(Status.OK, f"kubectl {version} ({kubectl})")]
 
 
-def check_helm(helm: Path | None, expected: str = tools.HELM_VERSION) -> list[Finding]:
-    """helm is installed, runs, and is the pinned version."""
+def check_helm(helm: Path | None, expected: str | None = None) -> list[Finding]:
+    """helm is installed, runs, and is the pinned version (``expected``, by default the one
+    kubelab installs)."""
+    from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+
+    expected = expected or tools.HELM_VERSION
     fix = "python -m kubelab.tools   (or: python3 dev.py setup)"
     if helm is None:
         return [Finding(Status.PROBLEM, "helm is not installed", fix)]
@@ -191,6 +196,8 @@ def check_helm(helm: Path | None, expected: str = tools.HELM_VERSION) -> list[Fi
 
 def _run(command: list[str]) -> str | None:
     """A command's standard output (or its error output when it fails), None if it cannot run."""
+    from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+
     try:
         result = subprocess.run(
             command,
