@@ -2,7 +2,9 @@
 
 A third of the class solved the example lesson, a third gave a wrong answer to each exercise and
 a third only started; the figure is the wall time of the real ``kubelab grade`` command, from
-start to the written gradebook, with its default four students graded at a time.
+start to the written gradebook, with its default four students graded at a time. The lesson is
+worth 6 points (``web-pod`` 4, ``color-config`` 2), so the scores seen are 6 for the solvers, 2
+for the wrong answers (half of ``web-pod``'s criteria still pass) and 0 for the rest.
 
 Run: ``.venv/bin/python benchmarks/grading.py [--students 30]``; writes
 ``benchmarks/results/grading.json``.
@@ -81,6 +83,7 @@ def run(students: int = 30) -> dict[str, Any]:
         report = json.loads((out / "grades.json").read_text())
     checks = sum(len(e["checks"]) for s in report["students"] for e in s["exercises"])
     scores = sorted({s["score"] for s in report["students"]})
+    max_scores = sorted({s["max_score"] for s in report["students"]})
     result = {
         "students": students,
         "checks_run": checks,
@@ -88,6 +91,7 @@ def run(students: int = 30) -> dict[str, Any]:
         "seconds_per_student": round(graded / students, 3),
         "class_setup_seconds": round(prepared, 1),
         "scores_seen": scores,
+        "max_score": max_scores[0] if len(max_scores) == 1 else max_scores,
         "course": "the example lesson's 2 exercises",
         "load_before": load_before,
         "load_after": load_average(),

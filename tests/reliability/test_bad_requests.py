@@ -361,9 +361,10 @@ CORPUS = [
         "POST",
         CONFIGMAPS + "?dryRun=Maybe",
         configmap(),
-        400,
-        "BadRequest",
-        "Invalid dry run value: Maybe",
+        422,
+        "Invalid",
+        'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["Maybe"]: '
+        'supported values: "All"',
     ),
     Case(
         "bad-label-selector",
@@ -372,7 +373,7 @@ CORPUS = [
         None,
         400,
         "BadRequest",
-        "unable to parse requirement: found '', expected: ')'",
+        "unable to parse requirement: found '', expected: ',', ')' or identifier",
     ),
     Case(
         "into-missing-namespace",

@@ -9,7 +9,6 @@ themselves in :data:`SUBRESOURCE_HANDLERS`.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,15 +16,13 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelab.cluster.api import errors, negotiation, tables, watch
+from kubelab.cluster.api import errors, listoptions, negotiation, tables, watch
+from kubelab.cluster.api.listoptions import ListOptions
 from kubelab.cluster.api.managedfields import default_field_manager
 from kubelab.cluster.api.pathsegments import check_object_name
 from kubelab.cluster.api.rest import DeleteOptions, ObjectAPI, WriteOptions
-from kubelab.cluster.api.selectors import (
-    check_field_selector,
-    parse_field_selector,
-    parse_label_selector,
-)
+from kubelab.cluster.api.selectors import check_field_selector
+from kubelab.cluster.api.writeoptions import check_write_options
 from kubelab.cluster.jsondata import clone
 from kubelab.cluster.resources.base import ResourceStrategy
 
@@ -102,21 +99,24 @@ def json_response(body: Any, status: int = 200, warnings: list[str] | None = Non
     return response
 
 
+#: The options kind each write verb decodes its query into.
+_OPTIONS_KINDS = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"}
+
+
 def _write_options(request: web.Request, apply: bool = False) -> WriteOptions:
-    """Options from the query; a write that names no fieldManager is recorded under the
-    product name of its User-Agent, as kube-apiserver does (apply must name one)."""
+    """Options from the query, validated as the verb's options kind; a write that names no
+    fieldManager is recorded under the product name of its User-Agent, as kube-apiserver
+    does (apply must name one)."""
     query = request.query
-    validation = query.get("fieldValidation", "Warn") or "Warn"
-    if validation not in ("Strict", "Warn", "Ignore"):
-        raise errors.bad_request(
-            f"fieldValidation parameter unsupported: {validation}. Supported values are: "
-            "Ignore, Warn, Strict"
-        )
     dry_run = query.getall("dryRun", [])
-    for value in dry_run:
-        if value != "All":
-            raise errors.bad_request(f"Invalid dry run value: {value}")
     manager = query.get("fieldManager", "")
+    check_write_options(
+        _OPTIONS_KINDS.get(request.method, "PatchOptions"),
+        manager,
+        dry_run,
+        query.get("fieldValidation", ""),
+    )
+    validation = query.get("fieldValidation") or "Warn"
     if not manager and not apply:
         manager = default_field_manager(request.headers.get("User-Agent", ""))
     return WriteOptions(dry_run=bool(dry_run), field_manager=manager, field_validation=validation)
@@ -183,9 +183,10 @@ async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web
     namespace = target.namespace or ""
     if target.name is None:
         if method == "GET":
-            if request.query.get("watch") in ("true", "1"):
-                return await _watch(request, api, target)
-            return _list(request, api, target)
+            options = listoptions.parse(request.query)
+            if options.watch:
+                return await _watch(request, api, target, options)
+            return _list(request, api, target, options)
         if method == "POST":
             return await _create(request, api, target)
         if method == "DELETE":
@@ -275,10 +276,11 @@ async def _create(request: web.Request, api: ObjectAPI, target: Target) -> web.R
 # --- list and watch --------------------------------------------------------------------------
 
 
-def _filters(request: web.Request, target: Target) -> tuple[Any, Any]:
+def _filters(options: ListOptions, target: Target) -> Callable[[dict[str, Any]], bool]:
+    """The predicate a list, watch or deletecollection applies; a field the kind cannot be
+    selected by is refused first, as kube-apiserver's field label conversion does."""
     strategy = target.strategy
-    labels = parse_label_selector(request.query.get("labelSelector"))
-    fields = parse_field_selector(request.query.get("fieldSelector"))
+    labels, fields = options.labels, options.fields
     allowed = {"metadata.name"} | set(strategy.selectable_fields)
     if strategy.namespaced:
         allowed.add("metadata.namespace")
@@ -291,51 +293,43 @@ def _filters(request: web.Request, target: Target) -> tuple[Any, Any]:
             return False
         return fields.matches(strategy.field_values(obj))
 
-    return matches, fields
+    return matches
 
 
-def _continue_token(resource_version: int, last: dict[str, Any]) -> str:
-    meta = last["metadata"]
-    raw = json.dumps(
-        {
-            "v": "meta.k8s.io/v1",
-            "rv": resource_version,
-            "start": f"{meta.get('namespace', '')}/{meta['name']}\x00",
-        }
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+def _start_key(target: Target, obj: dict[str, Any]) -> str:
+    """Where an object sits in its list, as the etcd key below the list's prefix: the name in
+    one namespace or for cluster-scoped kinds, ``namespace/name`` across namespaces."""
+    meta = obj["metadata"]
+    if target.strategy.namespaced and not target.namespace:
+        return f"{meta.get('namespace', '')}/{meta['name']}"
+    return meta["name"]
 
 
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), str(data["start"])
-    except (ValueError, KeyError, TypeError):
-        raise errors.bad_request(
-            "continue key is not valid: incorrect encoded start "
-            "resourceVersion (version meta.k8s.io/v1)"
-        ) from None
-
-
-def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
+def _list(
+    request: web.Request, api: ObjectAPI, target: Target, options: ListOptions
+) -> web.Response:
     strategy = target.strategy
-    matches, _ = _filters(request, target)
+    matches = _filters(options, target)
+    continuation = listoptions.decode_continue(options)
+    # Lists are served from the current state; a resourceVersion must still parse.
+    listoptions.resource_version_number(options.resource_version)
     revision = api.store.revision
     items = [o for o in api.list(strategy, target.namespace) if matches(o)]
-    token = request.query.get("continue")
-    if token:
-        revision, start = _decode_continue(token)
-        items = [
-            o
-            for o in items
-            if f"{o['metadata'].get('namespace', '')}/{o['metadata']['name']}" >= start
-        ]
+    if continuation is not None:
+        if 0 < continuation.resource_version < api.store.compacted_revision:
+            raise listoptions.ExpiredContinue(continuation.start)
+        if continuation.resource_version > 0:
+            revision = continuation.resource_version
+        items = [o for o in items if _start_key(target, o) >= continuation.start]
     list_meta: dict[str, Any] = {"resourceVersion": str(revision)}
-    limit = request.query.get("limit")
-    if limit and limit.isdigit() and 0 < int(limit) < len(items):
-        items, remaining = items[: int(limit)], len(items) - int(limit)
-        list_meta["continue"] = _continue_token(revision, items[-1])
-        list_meta["remainingItemCount"] = remaining
+    limit = options.page_size
+    if 0 < limit < len(items):
+        items, remaining = items[:limit], len(items) - limit
+        list_meta["continue"] = listoptions.encode_continue(
+            revision, _start_key(target, items[-1]) + "\x00"
+        )
+        if options.labels.empty and not options.fields.requirements:
+            list_meta["remainingItemCount"] = remaining
     accept = negotiation.parse_accept(request.headers.get("Accept"))
     presented = [api.present_shared(strategy, o) for o in items]
     if accept.as_table:
@@ -370,34 +364,22 @@ def _list(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
     )
 
 
-async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.StreamResponse:
+async def _watch(
+    request: web.Request, api: ObjectAPI, target: Target, options: ListOptions
+) -> web.StreamResponse:
+    """A watch: the current objects first when initial events are asked for (the default
+    for a watch from "now"), closed by a bookmark only when bookmarks are allowed too."""
     strategy = target.strategy
-    matches, _ = _filters(request, target)
+    matches = _filters(options, target)
     query = request.query
-    send_initial = query.get("sendInitialEvents") == "true"
-    bookmarks = query.get("allowWatchBookmarks") == "true"
-    if send_initial and not bookmarks:
-        raise errors.invalid_object(
-            "meta.k8s.io",
-            "ListOptions",
-            "",
-            [
-                errors.forbidden_field(
-                    "allowWatchBookmarks",
-                    "allowWatchBookmarks required when sendInitialEvents is set",
-                )
-            ],
-        )
-    version_text = query.get("resourceVersion", "")
     initial: list[dict[str, Any]] | None = None
-    if version_text in ("", "0") or send_initial:
+    if options.send_initial_events:
         since = api.store.revision
         initial = [o for o in api.list(strategy, target.namespace) if matches(o)]
+    elif options.resource_version in ("", "0"):
+        since = api.store.revision
     else:
-        try:
-            since = int(version_text)
-        except ValueError:
-            raise errors.bad_request(f"invalid resource version: {version_text}") from None
+        since = listoptions.resource_version_number(options.resource_version)
     accept = negotiation.parse_accept(request.headers.get("Accept"))
     now = api.clock.now
 
@@ -416,8 +398,8 @@ async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.St
             return tables.partial_metadata(obj)
         return obj
 
-    timeout_text = query.get("timeoutSeconds")
-    timeout = float(timeout_text) if timeout_text and timeout_text.isdigit() else None
+    # No timeout (or 0) means the server's own; a negative one has already run out.
+    timeout = float(max(options.timeout_seconds, 0)) if options.timeout_seconds else None
     # Plain objects look the same to every watcher of this resource and version.
     plain = not (accept.as_table or accept.as_partial_metadata)
     shared = (strategy.key, strategy.api_version, strategy.kind) if plain else None
@@ -430,8 +412,8 @@ async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.St
         matches,
         render,
         {"kind": strategy.kind, "apiVersion": strategy.api_version},
-        bookmarks,
-        send_initial,
+        options.allow_watch_bookmarks,
+        options.streams_list,
         timeout,
         shared,
     )
@@ -439,7 +421,7 @@ async def _watch(request: web.Request, api: ObjectAPI, target: Target) -> web.St
 
 async def _delete_collection(request: web.Request, api: ObjectAPI, target: Target) -> web.Response:
     strategy = target.strategy
-    matches, _ = _filters(request, target)
+    matches = _filters(listoptions.parse(request.query), target)
     raw = await read_body(request)
     body = _delete_body(request, raw)
     options = DeleteOptions.from_body(body, dict(request.query))

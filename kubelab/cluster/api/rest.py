@@ -18,6 +18,8 @@ from kubelab.cluster import schemas
 from kubelab.cluster.api import errors
 from kubelab.cluster.api.errors import APIError, FieldError
 from kubelab.cluster.api.fieldvalidation import check_object
+from kubelab.cluster.api.listoptions import parse_go_bool, parse_go_int
+from kubelab.cluster.api.writeoptions import check_delete_options
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.jsondata import clone
 from kubelab.cluster.resources.base import ResourceStrategy
@@ -60,32 +62,28 @@ class DeleteOptions:
 
     @classmethod
     def from_body(cls, body: dict[str, Any] | None, query: dict[str, str]) -> DeleteOptions:
+        """Options from a DELETE's body and query, checked as ``ValidateDeleteOptions`` does;
+        a negative grace period means one second, as on kube-apiserver's delete path."""
         body = body or {}
         grace = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
         policy = body.get("propagationPolicy", query.get("propagationPolicy"))
-        if policy is None and "orphanDependents" in body:
-            policy = "Orphan" if body["orphanDependents"] else "Background"
-        if policy is None and query.get("orphanDependents") is not None:
-            policy = "Orphan" if query["orphanDependents"] == "true" else "Background"
+        orphan = body.get("orphanDependents", query.get("orphanDependents"))
+        if isinstance(orphan, str):
+            orphan = parse_go_bool(orphan)
         preconditions = body.get("preconditions") or {}
-        dry_run = body.get("dryRun") or ([query["dryRun"]] if query.get("dryRun") else [])
-        if policy not in (None, "Orphan", "Background", "Foreground"):
-            raise errors.invalid_object(
-                "",
-                "DeleteOptions",
-                "",
-                [
-                    errors.not_supported(
-                        "propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"]
-                    )
-                ],
+        dry_run = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
+        check_delete_options(policy, orphan, dry_run)
+        if policy is None and orphan is not None:
+            policy = "Orphan" if orphan else "Background"
+        if isinstance(grace, str):
+            grace = parse_go_int(grace)
+        elif grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
+            raise errors.bad_request(
+                "json: cannot unmarshal value into Go struct field "
+                "DeleteOptions.gracePeriodSeconds of type int64"
             )
-        try:
-            grace_value = None if grace is None else int(grace)
-        except (TypeError, ValueError) as exc:
-            raise errors.bad_request(f"invalid gracePeriodSeconds: {grace!r}") from exc
         return cls(
-            grace_period_seconds=grace_value,
+            grace_period_seconds=None if grace is None else (1 if grace < 0 else grace),
             propagation_policy=policy,
             precondition_uid=preconditions.get("uid"),
             precondition_resource_version=preconditions.get("resourceVersion"),

@@ -117,9 +117,12 @@ def parse_label_selector(text: str | None) -> Selector:
             elif nxt in ("in", "notin"):
                 if i + 1 >= len(tokens) or tokens[i + 1] != "(":
                     raise fail(
-                        f"found '{tokens[i + 1] if i + 1 < len(tokens) else ''}', expected: '('"
+                        f"found '{tokens[i + 1] if i + 1 < len(tokens) else ''}' expected: '('"
                     )
                 i += 2
+                if i >= len(tokens) or tokens[i] in ("(", "!", "=", "==", "!="):
+                    found = tokens[i] if i < len(tokens) else ""
+                    raise fail(f"found '{found}', expected: ',', ')' or identifier")
                 # Upstream reads "()" and an empty member between commas as the empty value.
                 values: list[str] = [""]
                 while i < len(tokens) and tokens[i] != ")":
@@ -131,7 +134,12 @@ def parse_label_selector(text: str | None) -> Selector:
                         values[-1] = tokens[i]
                     i += 1
                 if i >= len(tokens):
-                    raise fail("found '', expected: ')'")
+                    after_comma = tokens[i - 1] == ","
+                    raise fail(
+                        "found '', expected: ',', or identifier"
+                        if after_comma
+                        else "found '', expected: ',' or ')'"
+                    )
                 i += 1
                 requirements.append(Requirement(key, nxt, tuple(dict.fromkeys(values))))
             elif nxt in ("gt", "lt"):

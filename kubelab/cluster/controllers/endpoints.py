@@ -1,11 +1,14 @@
 """The Endpoints controller: the older, single-object list of a Service's backends.
 
 ``kubectl get endpoints`` and ``kubectl describe service`` still read ``v1/Endpoints``. Ready
-pods go under ``addresses``, the others under ``notReadyAddresses``.
+pods go under ``addresses``, the others under ``notReadyAddresses``. An Endpoints object holds
+at most 1,000 addresses: beyond that it is truncated (not-ready addresses first) and annotated
+``endpoints.kubernetes.io/over-capacity: truncated``; EndpointSlices have no such limit.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from kubelab.cluster.client import PODS, Resource
@@ -19,6 +22,9 @@ from kubelab.cluster.controllers.service_backends import (
 )
 
 ENDPOINTS: Resource = ("", "v1", "endpoints")
+#: An Endpoints object lists at most this many addresses (``maxCapacity``).
+MAX_CAPACITY = 1000
+OVER_CAPACITY_ANNOTATION = "endpoints.kubernetes.io/over-capacity"
 
 
 def _address(backend: Backend) -> dict[str, Any]:
@@ -52,6 +58,31 @@ def subsets(backends: list[Backend]) -> list[dict[str, Any]]:
     return result
 
 
+def truncate(subsets_: list[dict[str, Any]]) -> bool:
+    """Cut the subsets down to :data:`MAX_CAPACITY` addresses in place; True if anything was
+    cut. Ready addresses go last: if the ready ones alone are too many, every not-ready one
+    goes and the ready ones are cut; otherwise only not-ready ones are. Each subset keeps a
+    share of the room in proportion to its size, rounded up, while room is left."""
+    ready = sum(len(s.get("addresses") or []) for s in subsets_)
+    not_ready = sum(len(s.get("notReadyAddresses") or []) for s in subsets_)
+    if ready + not_ready <= MAX_CAPACITY:
+        return False
+    cut_ready = ready > MAX_CAPACITY
+    room, total = (MAX_CAPACITY, ready) if cut_ready else (MAX_CAPACITY - ready, not_ready)
+    left = room
+    field_name = "addresses" if cut_ready else "notReadyAddresses"
+    for subset in subsets_:
+        members = subset.get(field_name) or []
+        share = min(math.ceil(len(members) / total * room), left)
+        subset[field_name] = members[:share]
+        left -= len(subset[field_name])
+        if cut_ready:
+            subset.pop("notReadyAddresses", None)
+        if not subset[field_name]:
+            subset.pop(field_name)
+    return True
+
+
 class EndpointsController(Controller):
     name = "endpoints-controller"
     watches = (SERVICES, PODS)
@@ -70,17 +101,24 @@ class EndpointsController(Controller):
             return None
         wanted = subsets(service_backends(self.client, service))
         labels = dict(service["metadata"].get("labels") or {})
+        annotations = dict((current or {}).get("metadata", {}).get("annotations") or {})
+        if truncate(wanted):
+            annotations[OVER_CAPACITY_ANNOTATION] = "truncated"
+        else:
+            annotations.pop(OVER_CAPACITY_ANNOTATION, None)
         if current is None:
-            body: dict[str, Any] = {
-                "apiVersion": "v1",
-                "kind": "Endpoints",
-                "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            }
+            meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
+            if annotations:
+                meta["annotations"] = annotations
+            body: dict[str, Any] = {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta}
             if wanted:
                 body["subsets"] = wanted
             self.client.create(ENDPOINTS, namespace, body)
             return None
         desired = {**current, "metadata": {**current["metadata"], "labels": labels}}
+        desired["metadata"].pop("annotations", None)
+        if annotations:
+            desired["metadata"]["annotations"] = annotations
         desired.pop("subsets", None)
         if wanted:
             desired["subsets"] = wanted

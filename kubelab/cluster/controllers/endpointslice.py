@@ -3,13 +3,19 @@
 kube-proxy (and the Service proxy of the API server) send a Service's traffic only to the
 endpoints listed in its EndpointSlices, and only to those marked ready. That is how a failing
 readiness probe takes a pod out of rotation without restarting it.
+
+A slice holds at most 100 endpoints, so a Service of 250 pods has three slices (named from the
+Service with a generated suffix, ``web-x7k2p``). Endpoints stay in the slice they are in while
+pods come and go: a pass rewrites only the slices whose endpoints changed, fills their free room
+first, and creates a new slice only for what does not fit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from kubelab.cluster.client import PODS, Resource
+from kubelab.cluster.client import PODS, Resource, copy_object
 from kubelab.cluster.controllers.base import Controller, Key
 from kubelab.cluster.controllers.service_backends import (
     Backend,
@@ -23,6 +29,8 @@ ENDPOINT_SLICES: Resource = ("discovery.k8s.io", "v1", "endpointslices")
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 MANAGED_BY = "endpointslice-controller.k8s.io"
+#: kube-controller-manager's ``--max-endpoints-per-slice`` default.
+MAX_ENDPOINTS_PER_SLICE = 100
 
 
 def _endpoint(backend: Backend) -> dict[str, Any]:
@@ -76,38 +84,44 @@ class EndpointSliceController(Controller):
             for stale in existing:
                 self.client.delete(ENDPOINT_SLICES, namespace, stale["metadata"]["name"])
             return None
-        groups: dict[tuple[tuple[str, int, str], ...], list[Backend]] = {}
-        for backend in service_backends(self.client, service):
-            groups.setdefault(backend.ports, []).append(backend)
+        groups: dict[PortKey, list[dict[str, Any]]] = {}
+        for backend in sorted(service_backends(self.client, service), key=lambda b: b.ip):
+            ports = tuple(port for port in backend.ports if port[1])
+            groups.setdefault(ports, []).append(_endpoint(backend))
+        by_ports: dict[PortKey, list[dict[str, Any]]] = {}
+        for current in existing:
+            by_ports.setdefault(_port_key(current), []).append(current)
+        plan = SlicePlan()
+        for ports, endpoints in groups.items():
+            plan.reconcile_ports(ports, endpoints, by_ports.pop(ports, []))
+        leftovers = [s for slices in by_ports.values() for s in slices]
         if not groups:
-            groups[
-                tuple(
-                    (p.get("name", ""), 0, p.get("protocol", "TCP"))
-                    for p in service["spec"].get("ports") or []
-                )
-            ] = []
-        wanted = []
-        for ports, backends in groups.items():
-            listed_ports = [p for p in _slice_ports(ports) if p["port"]] if backends else []
-            wanted.append(
-                {
-                    "addressType": "IPv4",
-                    "endpoints": [_endpoint(b) for b in sorted(backends, key=lambda b: b.ip)],
-                    "ports": listed_ports or None,
-                }
-            )
-        self._sync(service, existing, wanted)
+            # A Service without endpoints keeps one empty placeholder slice.
+            placeholder = next((s for s in leftovers if not s.get("endpoints")), None)
+            if placeholder is None:
+                plan.create.append(((), []))
+            else:
+                leftovers.remove(placeholder)
+                plan.keep_placeholder(placeholder)
+        plan.delete.extend(leftovers)
+        self._apply(service, plan)
         return None
 
-    def _sync(
-        self, service: dict[str, Any], existing: list[dict[str, Any]], wanted: list[dict[str, Any]]
-    ) -> None:
+    def _apply(self, service: dict[str, Any], plan: SlicePlan) -> None:
+        """Write the plan: updates first, then new slices, then deletions, so that a backend
+        moving between slices is never missing from all of them."""
         meta = service["metadata"]
         labels = {
             **(meta.get("labels") or {}),
             SERVICE_NAME_LABEL: meta["name"],
             MANAGED_BY_LABEL: MANAGED_BY,
         }
+        for current, endpoints in plan.update:
+            desired = copy_object(current)
+            desired["metadata"]["labels"] = labels
+            desired["endpoints"] = endpoints
+            if desired != current:
+                self.client.update(ENDPOINT_SLICES, desired)
         owner = {
             "apiVersion": "v1",
             "kind": "Service",
@@ -116,29 +130,90 @@ class EndpointSliceController(Controller):
             "controller": True,
             "blockOwnerDeletion": True,
         }
-        for index, body in enumerate(wanted):
-            body = {k: v for k, v in body.items() if v is not None}
-            if index < len(existing):
-                current = existing[index]
-                desired = {**current, **body, "metadata": {**current["metadata"], "labels": labels}}
-                if body.get("ports") is None:
-                    desired.pop("ports", None)
-                if desired != current:
-                    self.client.update(ENDPOINT_SLICES, desired)
-            else:
-                self.client.create(
-                    ENDPOINT_SLICES,
-                    meta["namespace"],
-                    {
-                        "apiVersion": "discovery.k8s.io/v1",
-                        "kind": "EndpointSlice",
-                        "metadata": {
-                            "generateName": f"{meta['name']}-",
-                            "labels": labels,
-                            "ownerReferences": [owner],
-                        },
-                        **body,
-                    },
-                )
-        for stale in existing[len(wanted) :]:
+        for ports, endpoints in plan.create:
+            body: dict[str, Any] = {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "generateName": f"{meta['name']}-",
+                    "labels": labels,
+                    "ownerReferences": [owner],
+                },
+                "addressType": "IPv4",
+                "endpoints": endpoints,
+            }
+            if ports and endpoints:
+                body["ports"] = _slice_ports(ports)
+            self.client.create(ENDPOINT_SLICES, meta["namespace"], body)
+        for stale in plan.delete:
             self.client.delete(ENDPOINT_SLICES, meta["namespace"], stale["metadata"]["name"])
+
+
+PortKey = tuple[tuple[str, int, str], ...]
+
+
+def _port_key(endpoint_slice: dict[str, Any]) -> PortKey:
+    """The port set a slice serves (empty for a placeholder)."""
+    ports = endpoint_slice.get("ports") or []
+    return tuple((p.get("name", ""), p.get("port", 0), p.get("protocol", "TCP")) for p in ports)
+
+
+def _identity(endpoint: dict[str, Any]) -> tuple[Any, ...]:
+    return (tuple(endpoint["addresses"]), endpoint.get("targetRef", {}).get("uid"))
+
+
+@dataclass
+class SlicePlan:
+    """What one pass changes: slices to rewrite (with their new endpoints), slices to create
+    (ports and endpoints) and slices to delete."""
+
+    update: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
+    create: list[tuple[PortKey, list[dict[str, Any]]]] = field(default_factory=list)
+    delete: list[dict[str, Any]] = field(default_factory=list)
+
+    def keep_placeholder(self, placeholder: dict[str, Any]) -> None:
+        self.update.append((placeholder, []))
+
+    def reconcile_ports(
+        self, ports: PortKey, endpoints: list[dict[str, Any]], slices: list[dict[str, Any]]
+    ) -> None:
+        """Spread one port set's endpoints over its slices as the EndpointSlice reconciler
+        does, touching as few slices as it can:
+
+        1. in each existing slice, keep the endpoints still wanted (refreshed) and drop the
+           others; a slice left empty is deleted, a changed one is rewritten;
+        2. add the endpoints not yet in any slice to the rewritten slices while they have room;
+        3. put a last batch smaller than a slice into the fullest unchanged slice it fits in;
+        4. create new slices of up to :data:`MAX_ENDPOINTS_PER_SLICE` for the rest.
+        """
+        wanted = {_identity(e): e for e in endpoints}
+        changed: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        unchanged: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        for current in sorted(slices, key=lambda s: s["metadata"]["name"]):
+            old = current.get("endpoints") or []
+            kept = [wanted.pop(_identity(e)) for e in old if _identity(e) in wanted]
+            if not kept:
+                self.delete.append(current)
+            elif kept != old:
+                changed.append((current, kept))
+            else:
+                unchanged.append((current, kept))
+        remaining = list(wanted.values())
+        for _, kept in changed:
+            room = MAX_ENDPOINTS_PER_SLICE - len(kept)
+            kept.extend(remaining[:room])
+            remaining = remaining[max(room, 0) :]
+        if remaining and len(remaining) < MAX_ENDPOINTS_PER_SLICE:
+            fits = [
+                entry
+                for entry in unchanged
+                if len(entry[1]) + len(remaining) <= MAX_ENDPOINTS_PER_SLICE
+            ]
+            if fits:
+                fullest = max(fits, key=lambda entry: len(entry[1]))
+                unchanged.remove(fullest)
+                changed.append((fullest[0], fullest[1] + remaining))
+                remaining = []
+        self.update.extend(changed)
+        for start in range(0, len(remaining), MAX_ENDPOINTS_PER_SLICE):
+            self.create.append((ports, remaining[start : start + MAX_ENDPOINTS_PER_SLICE]))

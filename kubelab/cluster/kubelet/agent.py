@@ -41,6 +41,8 @@ LEASE_DURATION_SECONDS = 40
 LEASE_RENEW_SECONDS = 10
 #: The kubelet's ``nodeStatusReportFrequency``: unchanged conditions are re-posted this often.
 NODE_STATUS_REPORT_SECONDS = 300
+#: How long (real seconds) a node being switched off waits for its killed processes to end.
+REAP_SECONDS = 5.0
 
 
 class Kubelet:
@@ -70,7 +72,10 @@ class Kubelet:
         self._last_status_report: float | None = None
         node = client.get(NODES, "", self.node_name) or {}
         network_range = ipaddress.ip_network(node.get("spec", {}).get("podCIDR") or pod_cidr(index))
-        self._free_ips = [str(ip) for ip in list(network_range.hosts())[1:]]
+        hosts = list(network_range.hosts())
+        self._free_ips = [str(ip) for ip in hosts[1:]]
+        #: How the CNI plugin's host-local IPAM names its range in errors (first-last).
+        self.ip_range_set = f"{hosts[0]}-{hosts[-1]}" if hosts else str(network_range)
         network.node_ips[self.node_name] = self.node_ip
 
     @property
@@ -78,8 +83,10 @@ class Kubelet:
         node = self.client.get(NODES, "", self.node_name) or {}
         return dict(node.get("status", {}).get("allocatable") or {})
 
-    def allocate_ip(self) -> str:
-        return self._free_ips.pop(0)
+    def allocate_ip(self) -> str | None:
+        """A free address from the node's pod range, or None when every one is taken (the
+        sandbox cannot be created until a pod on the node goes away)."""
+        return self._free_ips.pop(0) if self._free_ips else None
 
     def release_ip(self, ip: str) -> None:
         if ip not in self._free_ips:
@@ -252,7 +259,9 @@ class Kubelet:
         await asyncio.gather(task, *worker_tasks, return_exceptions=True)
         self.workers.clear()
         self._tasks.clear()
-        await asyncio.gather(*(worker.kill_and_reap() for worker in workers))
+        reaping = asyncio.gather(*(worker.kill_and_reap() for worker in workers))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reaping, REAP_SECONDS)
 
     async def run(self) -> None:
         tasks = [asyncio.create_task(self._watch_pods()), asyncio.create_task(self._heartbeat())]

@@ -215,9 +215,9 @@ class PodWorker:
 
     async def run(self) -> None:
         try:
-            await self._start_sandbox()
-            self._tasks.append(asyncio.create_task(self._enforce_deadline()))
-            self._tasks.append(asyncio.create_task(self._start_containers()))
+            if await self._start_sandbox():
+                self._tasks.append(asyncio.create_task(self._enforce_deadline()))
+                self._tasks.append(asyncio.create_task(self._start_containers()))
             await self.deleting.wait()
             await self._terminate()
         finally:
@@ -229,17 +229,33 @@ class PodWorker:
                 self.kubelet.network.detach(self.netns)
                 self.kubelet.release_ip(self.netns.ip)
 
-    async def _start_sandbox(self) -> None:
-        ip = self.kubelet.allocate_ip()
+    async def _start_sandbox(self) -> bool:
+        """Give the pod its network namespace and IP; while the node's pod range has no free
+        address, report ``FailedCreatePodSandBox`` and retry on the next sync, as the kubelet
+        does. False if the pod was deleted before it got one."""
+        self.record.host_ip = self.kubelet.node_ip
+        self.record.start_time = self.clock.timestamp()
+        while (ip := self.kubelet.allocate_ip()) is None:
+            self._event(
+                None,
+                "Warning",
+                "FailedCreatePodSandBox",
+                "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup "
+                f'network for sandbox "{secrets.token_hex(32)}": plugin type="bridge" '
+                'name="kubelab" failed (add): failed to allocate for range 0: no IP addresses '
+                f"available in range set: {self.kubelet.ip_range_set}",
+            )
+            self.publish()
+            if not await self._sleep(SYNC_RETRY_SECONDS):
+                return False
         self.netns = NetworkNamespace(ip)
         self.kubelet.network.attach(self.netns)
         self.record.pod_ip = ip
-        self.record.host_ip = self.kubelet.node_ip
-        self.record.start_time = self.clock.timestamp()
         for record in self.record.containers:
             if self.record.init_containers:
                 record.reason = "PodInitializing"
         self.publish()
+        return True
 
     async def _start_containers(self) -> None:
         if await self._set_up_volumes() and await self._run_init_containers():
@@ -378,11 +394,12 @@ class PodWorker:
 
     def _waiting(self, record: ContainerRecord, reason: str, message: str) -> None:
         """The container waits to be (re)started; the instance that ended last, if any,
-        becomes its ``lastState``."""
+        becomes its ``lastState`` and still names the image the status shows."""
         if record.state == "terminated":
             record.last_terminated = record.terminated_state()
         record.state, record.reason, record.message = "waiting", reason, message
-        record.image = self._image(record.name)
+        if not record.ever_ran:
+            record.image = self._image(record.name)
         record.ready = False
 
     async def _run_once(self, record: ContainerRecord) -> ExitStatus | None:

@@ -321,6 +321,22 @@ class ContainerFilesystem:
         size = entry.size if isinstance(volume, DiskVolume) and entry.size else DISK_DIRECTORY_SIZE
         return FileInfo(entry, inode, links, size, 4)
 
+    def in_memory(self, path: str) -> bool:
+        """True where ``path`` lies on a tmpfs (a Secret or projected volume)."""
+        volume, _, _ = self._locate(path)
+        return bool(getattr(volume, "in_memory", False))
+
+    def used_blocks(self, path: str) -> int:
+        """The 1 KiB blocks the files below ``path`` take (``du -s``), links not followed."""
+        info = self.info(path)
+        if info is None:
+            return 0
+        total = info.blocks if info.entry.kind == "file" else 0
+        if info.entry.is_dir:
+            for name in self.list(path):
+                total += self.used_blocks(posixpath.join(normalize(path), name))
+        return total
+
     def exists(self, path: str) -> bool:
         return self.stat(path) is not None
 

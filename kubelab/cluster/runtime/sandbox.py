@@ -122,7 +122,7 @@ class Sandbox:
         entry = self.fs.stat(path)
         if entry is None:
             raise ExecError(command, ExecError.NO_SUCH_FILE)
-        if entry.is_dir:
+        if entry.is_dir or (entry.permissions is not None and not entry.permissions & 0o111):
             raise ExecError(command, ExecError.PERMISSION_DENIED)
         head = self.fs.read_bytes(path)[:256]
         if (found := parse_executable(head)) is not None:

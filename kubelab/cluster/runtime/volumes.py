@@ -19,7 +19,6 @@ All paths given to a volume are relative to its root, without a leading slash ("
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import random
@@ -125,6 +124,7 @@ class _Node:
     kind: str
     data: bytes = b""
     mtime: datetime = datetime(2024, 1, 1, tzinfo=UTC)
+    permissions: int | None = None
 
 
 class MemoryVolume(Volume):
@@ -136,9 +136,15 @@ class MemoryVolume(Volume):
 
     @classmethod
     def from_files(
-        cls, files: Mapping[str, bytes | str], mtime: datetime, *, read_only: bool = False
+        cls,
+        files: Mapping[str, bytes | str],
+        mtime: datetime,
+        *,
+        read_only: bool = False,
+        modes: Mapping[str, int] | None = None,
     ) -> MemoryVolume:
-        """A tree from ``{"etc/hostname": b"..."}``; a name ending in ``/`` is a directory."""
+        """A tree from ``{"etc/hostname": b"..."}``; a name ending in ``/`` is a directory.
+        ``modes`` gives files permission bits other than the usual ones."""
         volume = cls(mtime)
         for path in sorted(files):
             rel = path.strip("/")
@@ -148,7 +154,9 @@ class MemoryVolume(Volume):
             if path.endswith("/"):
                 volume._nodes[rel] = _Node("dir", mtime=mtime)
             else:
-                volume._nodes[rel] = _Node("file", as_bytes(files[path]), mtime)
+                bits = (modes or {}).get(path)
+                permissions = None if bits is None else bits & 0o7777
+                volume._nodes[rel] = _Node("file", as_bytes(files[path]), mtime, permissions)
         volume.read_only = read_only
         return volume
 
@@ -160,7 +168,12 @@ class MemoryVolume(Volume):
         if node is None:
             return None
         executable = node.kind == "file" and node.data.startswith(EXECUTABLE_MAGIC)
-        return Stat(node.kind, len(node.data), node.mtime, executable=executable)
+        if node.permissions is not None:
+            executable = executable and bool(node.permissions & 0o111)
+        return Stat(
+            node.kind, len(node.data), node.mtime, executable=executable,
+            permissions=node.permissions,
+        )  # fmt: skip
 
     def read(self, rel: str) -> bytes:
         node = self._nodes.get(rel)
@@ -197,7 +210,8 @@ class MemoryVolume(Volume):
             raise fs_error(errno.EISDIR, rel)
         self._require_parent_dir(rel)
         old = node.data if node is not None and append else b""
-        self._nodes[rel] = _Node("file", old + data, now)
+        permissions = node.permissions if node is not None else None
+        self._nodes[rel] = _Node("file", old + data, now, permissions)
 
     def mkdir(self, rel: str, now: datetime) -> None:
         self._refuse_if_read_only(rel)
@@ -361,7 +375,7 @@ class ProjectedVolume(Volume):
         if modes is not None:
             self.modes = dict(modes)
         suffix = random.randrange(10**9)
-        self._tree = MemoryVolume.from_files(files, now, read_only=True)
+        self._tree = MemoryVolume.from_files(files, now, read_only=True, modes=self.modes)
         self._keys = sorted({key.strip("/").split("/")[0] for key in files})
         self._generation = now.strftime("..%Y_%m_%d_%H_%M_%S.") + f"{suffix:09d}"
         self._mtime = now
@@ -386,10 +400,7 @@ class ProjectedVolume(Volume):
         tree_rel, link = self._target(rel)
         if link is not None and not follow:
             return link
-        entry = self._tree.stat(tree_rel) if tree_rel != "\0" else None
-        if entry is not None and entry.kind == "file" and tree_rel in self.modes:
-            return dataclasses.replace(entry, permissions=self.modes[tree_rel] & 0o7777)
-        return entry
+        return self._tree.stat(tree_rel) if tree_rel != "\0" else None
 
     def read(self, rel: str) -> bytes:
         tree_rel, _ = self._target(rel)

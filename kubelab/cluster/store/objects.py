@@ -124,6 +124,11 @@ class ObjectStore:
         """The resourceVersion of the most recent write."""
         return self._revision
 
+    @property
+    def compacted_revision(self) -> int:
+        """The revision of the last compaction: a paginated list begun before it has expired."""
+        return self._compacted
+
     def get(self, key: str, namespace: str, name: str) -> dict[str, Any] | None:
         """The stored object, shared: callers must copy it before changing it."""
         return self._objects.get(key, {}).get((namespace, name))

@@ -158,7 +158,7 @@ async def test_time_order_inode_numbers_and_sizes(busybox: Container, ubuntu: Co
     assert (await ls(busybox, "-t /scratch"))[1].splitlines()[0] == "newest"
     assert (await ls(busybox, "-tr /scratch"))[1].splitlines()[-1] == "newest"
     _, out, _ = await ls(
-        busybox, "-i /scratch/small.txt /config/PAGE_SIZE /config/..data/PAGE_SIZE"
+        busybox, "-id /scratch/small.txt /config/PAGE_SIZE /config/..data/PAGE_SIZE"
     )
     numbers = {line.split()[1]: line.split()[0] for line in out.splitlines()}
     assert numbers["/config/PAGE_SIZE"] != numbers["/config/..data/PAGE_SIZE"]  # link vs file
@@ -170,7 +170,7 @@ async def test_time_order_inode_numbers_and_sizes(busybox: Container, ubuntu: Co
     _, human, _ = await ls(ubuntu, "-lh /scratch/big.log")
     assert human.split()[4] == "13K"
     _, blocks, _ = await ls(ubuntu, "-s /scratch")
-    assert blocks.splitlines()[:2] == ["total 28", "16 big.log"]
+    assert blocks.splitlines()[:2] == ["total 24", "16 big.log"]
 
 
 def test_human_readable_sizes_round_as_each_implementation_does() -> None:
@@ -193,6 +193,9 @@ async def test_missing_files_and_bad_options(
         2, "/scratch/sub:\ndeep.txt\n", "ls: cannot access '/nope': No such file or directory\n",
     )  # fmt: skip
     assert await ls(busybox, "-y") == (1, "", "ls: invalid option -- 'y'\n")
+    assert await ls(ubuntu, "/etc/passwd/") == (
+        2, "", "ls: cannot access '/etc/passwd/': Not a directory\n",
+    )  # fmt: skip
     assert await ls(ubuntu, "-y") == (
         2, "", "ls: invalid option -- 'y'\nTry 'ls --help' for more information.\n",
     )  # fmt: skip

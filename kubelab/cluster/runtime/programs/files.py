@@ -10,14 +10,16 @@ from kubelab.cluster.runtime.process import Process
 from kubelab.cluster.runtime.programs.common import (
     busybox_style,
     cannot_open,
-    human_size,
     parse_options,
     path_of,
 )
+from kubelab.cluster.runtime.programs.listing import busybox_human, gnu_human
+from kubelab.cluster.runtime.programs.system import NODE_MEMORY_KIB
 
 #: The size ``df`` reports for the node's disk, in 1K blocks.
 DISK_BLOCKS = 61_202_244
 DISK_USED = 12_401_980
+DISK_DEVICE = "/dev/sda1"
 
 
 async def touch(process: Process) -> int:
@@ -147,22 +149,72 @@ async def mv(process: Process) -> int:
 
 
 async def df(process: Process) -> int:
-    parsed = await parse_options(process, "hkPT")
+    parsed = await parse_options(process, "hkPTam:")
     if parsed is None:
         return 1
-    options, _ = parsed
+    options, names = parsed
+    fs = process.sandbox.fs
+    mounts = ["/", *sorted(path for path in fs.mount_points if path != "/")]
+    status = 0
+    if names:
+        wanted = []
+        for name in names:
+            path = path_of(process, name)
+            if not fs.exists(path):
+                await process.write_err(f"df: {name}: No such file or directory\n")
+                status = 1
+                continue
+            # The filesystem holding a path is the one mounted deepest above it.
+            wanted.append(max((m for m in mounts if _below(path, m)), key=len))
+        mounts = wanted
+    rows = []
+    for mount in mounts:
+        if mount == "/":
+            device, size, used = "overlay", DISK_BLOCKS, DISK_USED
+        elif fs.in_memory(mount):
+            device, size, used = "tmpfs", NODE_MEMORY_KIB, fs.used_blocks(mount)
+        else:
+            device, size, used = DISK_DEVICE, DISK_BLOCKS, DISK_USED
+        rows.append((device, size, used, size - used, mount))
     human = "-h" in options
-    free = DISK_BLOCKS - DISK_USED
-    rows = [("overlay", "/")] + [("/dev/sda1", path) for path in process.sandbox.fs.mount_points]
-    size_title = "Size" if human else "1K-blocks"
-    await process.write_out(
-        f"{'Filesystem':<20} {size_title:>10} {'Used':>10} {'Available':>10} Use% Mounted on\n"
-    )
-    for device, mount in rows:
-        numbers = (DISK_BLOCKS, DISK_USED, free)
-        shown = [human_size(n * 1024) if human else str(n) for n in numbers]
-        percent = round(DISK_USED * 100 / DISK_BLOCKS)
-        await process.write_out(
-            f"{device:<20} {shown[0]:>10} {shown[1]:>10} {shown[2]:>10} {percent:>3}% {mount}\n"
+    if busybox_style(process):
+        await process.write_out(_busybox_df(rows, human, "-P" in options))
+    elif rows:  # GNU prints no header when no operand could be shown
+        await process.write_out(_gnu_df(rows, human))
+    return status
+
+
+def _below(path: str, mount: str) -> bool:
+    return mount == "/" or path == mount or path.startswith(mount + "/")
+
+
+def _busybox_df(rows: list[tuple[str, int, int, int, str]], human: bool, posix: bool) -> str:
+    """busybox's fixed columns: the device in 20, each number in 9."""
+    units = "     Size" if human else ("1024-blocks" if posix else "1K-blocks")
+    text = f"Filesystem           {units:<15}Used Available {'Capacity' if posix else 'Use%'}"
+    lines = [text + " Mounted on"]
+    for device, size, used, available, mount in rows:
+        shown = [busybox_human(n * 1024) if human else str(n) for n in (size, used, available)]
+        percent = (used * 100 + (used + available) // 2) // (used + available) if size else 0
+        lines.append(
+            f"{device:<20} {shown[0]:>9} {shown[1]:>9} {shown[2]:>9} {percent:>3}% {mount}"
         )
-    return 0
+    return "".join(line + "\n" for line in lines)
+
+
+def _gnu_df(rows: list[tuple[str, int, int, int, str]], human: bool) -> str:
+    """GNU's columns, each as wide as its widest cell (at least 14 for the device)."""
+    header = ["Filesystem", "Size" if human else "1K-blocks", "Used", "Avail" if human else
+              "Available", "Use%", "Mounted on"]  # fmt: skip
+    table = [header]
+    for device, size, used, available, mount in rows:
+        shown = [gnu_human(n * 1024) if human else str(n) for n in (size, used, available)]
+        percent = -(-used * 100 // (used + available)) if used + available else 0
+        table.append([device, *shown, f"{percent}%", mount])
+    minimum = [14, 5, 5, 5, 4, 0]
+    widths = [max(minimum[i], *(len(row[i]) for row in table)) for i in range(6)]
+    lines = []
+    for row in table:
+        cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in range(1, 5)]
+        lines.append(" ".join([*cells, row[5]]))
+    return "".join(line + "\n" for line in lines)

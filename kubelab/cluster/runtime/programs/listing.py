@@ -112,9 +112,10 @@ def _settings(process: Process, options: list[tuple[str, str]], color: str | Non
             settings.numeric = settings.numeric or flag == "-n"
             settings.owner = settings.owner and flag != "-g"
             settings.group = settings.group and flag != "-o"
-        elif flag in ("-1", "-C", "-x"):
-            settings.one_per_line, settings.across = flag == "-1", flag == "-x"
-            settings.long = settings.long and settings.gnu
+        elif flag == "-1":  # it has no effect on the long format
+            settings.one_per_line, settings.across = True, False
+        elif flag in ("-C", "-x"):  # columns instead of the long format
+            settings.long, settings.one_per_line, settings.across = False, False, flag == "-x"
         elif flag in ("-a", "-A", "-f"):
             settings.show = "almost" if flag == "-A" else "all"
             settings.sort = "none" if flag == "-f" else settings.sort
@@ -216,14 +217,20 @@ def _indicator(settings: Settings, info: FileInfo | None) -> str:
         return ""
     if entry.kind == "link":
         return "@"
-    return "*" if entry.executable or (entry.permissions or 0) & 0o111 else ""
+    return "*" if _executable(info) else ""
+
+
+def _executable(info: FileInfo) -> bool:
+    entry = info.entry
+    if entry.kind != "file":
+        return False
+    return entry.executable if entry.permissions is None else bool(entry.permissions & 0o111)
 
 
 def _paint(settings: Settings, text: str, info: FileInfo | None) -> str:
     if not settings.color or info is None:
         return text
-    entry = info.entry
-    kind = "exec" if entry.kind == "file" and entry.executable else entry.kind
+    kind = "exec" if _executable(info) else info.entry.kind
     code = BUSYBOX_COLORS.get(kind, "0;0")
     if settings.gnu:
         return f"\x1b[{code.replace('0;0', '0')}m{text}\x1b[0m" if kind != "file" else text
@@ -442,6 +449,9 @@ class Lister:
             entry = _entry(self.process, name, path, follow_arguments or name.endswith("/"))
             if entry is None:
                 await self.fail(name, "No such file or directory")
+                continue
+            if name.endswith("/") and not entry.info.entry.is_dir:
+                await self.fail(name, "Not a directory")
                 continue
             if entry.info.entry.is_dir and not settings.directory:
                 directories.append(entry)
