@@ -31,6 +31,7 @@ from kubelab.cluster.controllers.controllerrevision import (
     truncate_history,
 )
 from kubelab.cluster.controllers.deployment_util import scaled_value
+from kubelab.cluster.controllers.listers import list_shared
 from kubelab.cluster.controllers.ownership import claim, controller_of
 from kubelab.cluster.controllers.pods import (
     PodControl,
@@ -185,7 +186,7 @@ class DaemonSetController(Controller):
         if resource == NODES:
             return [
                 (ds["metadata"]["namespace"], ds["metadata"]["name"])
-                for ds in self.client.list(DAEMON_SETS)
+                for ds in list_shared(self.client, DAEMON_SETS)
             ]
         reference = controller_of(obj)
         if reference is not None:
@@ -198,7 +199,7 @@ class DaemonSetController(Controller):
             return []
         return [
             (meta["namespace"], ds["metadata"]["name"])
-            for ds in self.client.list(DAEMON_SETS, meta["namespace"])
+            for ds in list_shared(self.client, DAEMON_SETS, meta["namespace"])
             if _matches(_selector(ds), obj)
         ]
 
@@ -217,7 +218,7 @@ class DaemonSetController(Controller):
             return None
         if ds["metadata"].get("deletionTimestamp"):
             return None
-        nodes = self.client.list(NODES)
+        nodes = list_shared(self.client, NODES)
         revisions = owned_revisions(self.client, ds, selector)
         template = ds["spec"].get("template") or {}
         current, collision_count = sync_update_revision(
@@ -247,7 +248,7 @@ class DaemonSetController(Controller):
     def _pods_by_node(self, ds: dict[str, Any], selector: Selector) -> PodsByNode:
         """The DaemonSet's pods, claimed by selector, by the node they are for (finished pods
         that are being deleted no longer count)."""
-        candidates = self.client.list(PODS, ds["metadata"]["namespace"])
+        candidates = list_shared(self.client, PODS, ds["metadata"]["namespace"])
         by_node: PodsByNode = {}
         for pod in claim(self.client, PODS, ds, candidates, lambda p: _matches(selector, p)):
             node = target_node(pod)

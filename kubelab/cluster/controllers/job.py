@@ -24,6 +24,7 @@ from typing import Any
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.client import PODS, LocalClient, Resource
 from kubelab.cluster.controllers.base import Controller, Key
+from kubelab.cluster.controllers.listers import list_shared
 from kubelab.cluster.events import EventRecorder
 from kubelab.cluster.resources.job import JOB_NAME_LABEL
 from kubelab.cluster.resources.printing import format_time, parse_time
@@ -229,7 +230,7 @@ class JobController(Controller):
         uid = job["metadata"]["uid"]
         pods = [
             p
-            for p in self.client.list(PODS, namespace)
+            for p in list_shared(self.client, PODS, namespace)
             if (controller_of(p) or {}).get("uid") == uid
         ]
         return self._sync(job, pods)
@@ -238,7 +239,7 @@ class JobController(Controller):
         """Pods that still carry the tracking finalizer for a Job that no longer needs it
         (finished, deleted, or the pods were orphaned)."""
         left = []
-        for pod in self.client.list(PODS, namespace):
+        for pod in list_shared(self.client, PODS, namespace):
             owner = controller_of(pod)
             if owner is not None:
                 mine = owner.get("kind") == "Job" and owner.get("name") == name

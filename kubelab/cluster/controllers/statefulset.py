@@ -23,7 +23,7 @@ from typing import Any
 
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.api.selectors import Selector, selector_from_object
-from kubelab.cluster.client import PODS, Resource
+from kubelab.cluster.client import PODS, Resource, copy_object
 from kubelab.cluster.controllers.base import Controller, Key
 from kubelab.cluster.controllers.controllerrevision import (
     CONTROLLER_REVISIONS,
@@ -34,6 +34,7 @@ from kubelab.cluster.controllers.controllerrevision import (
     truncate_history,
 )
 from kubelab.cluster.controllers.deployment_util import scaled_value
+from kubelab.cluster.controllers.listers import list_shared
 from kubelab.cluster.controllers.ownership import claim, controller_of, controller_reference
 from kubelab.cluster.controllers.pods import (
     is_available,
@@ -120,7 +121,7 @@ class StatefulSetController(Controller):
             return []
         return [
             (meta["namespace"], sts["metadata"]["name"])
-            for sts in self.client.list(STATEFUL_SETS, meta["namespace"])
+            for sts in list_shared(self.client, STATEFUL_SETS, meta["namespace"])
             if self._is_member(sts, _selector(sts), obj)
         ]
 
@@ -143,7 +144,7 @@ class StatefulSetController(Controller):
             self.client,
             PODS,
             sts,
-            self.client.list(PODS, namespace),
+            list_shared(self.client, PODS, namespace),
             lambda pod: self._is_member(sts, selector, pod),
         )
         revisions = owned_revisions(self.client, sts, selector)
@@ -367,12 +368,13 @@ class StatefulSetController(Controller):
         self._record_pod_event(sts, "delete", pod, problem)
 
     def _fix_identity(self, sts: dict[str, Any], pod: Pod) -> None:
-        """Restore the pod's name label and index label if someone changed them."""
-        labels = pod["metadata"].setdefault("labels", {})
+        """Restore the pod's name label and index label if someone changed them (on a copy:
+        ``pod`` is the lister's shared object)."""
         wanted = {POD_NAME_LABEL: pod["metadata"]["name"], POD_INDEX_LABEL: str(ordinal_of(pod))}
-        if all(labels.get(k) == v for k, v in wanted.items()):
+        if all((pod["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items()):
             return
-        labels.update(wanted)
+        pod = copy_object(pod)
+        pod["metadata"].setdefault("labels", {}).update(wanted)
         problem = None
         try:
             self.client.update(PODS, pod)
