@@ -172,6 +172,11 @@ def test(pytest_args: list[str]) -> int:
     lint_failed = run([RUFF, "check", "--output-format", "concise", "."], env=environment) != 0
     say("ruff format --check")
     lint_failed |= run([RUFF, "format", "--check", "."], env=environment) != 0
+    if not any(arg in ("-n", "--numprocesses") or arg.startswith("-n") for arg in pytest_args):
+        # Most of a test's time is spent waiting for a cluster to act, so one worker per core
+        # (pytest-xdist) shortens the run; a file's tests stay together, as a notebook's cells
+        # and a module's shared cluster need.
+        pytest_args = ["-n", "auto", "--dist", "loadfile", *pytest_args]
     say(f"pytest {' '.join(pytest_args)}".rstrip())
     code = run([VENV_PYTHON, "-m", "pytest", *pytest_args], env=environment)
     if code == PYTEST_NO_TESTS_COLLECTED:
