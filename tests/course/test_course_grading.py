@@ -25,9 +25,20 @@ from kubelab.course import lifecycle
 from kubelab.course.loader import COURSE_DIR, Catalog, load_catalog
 from kubelab.grading.gradebook import COLUMNS
 from kubelab.testing import content_lab
-from tests.integration.scenarios.conftest import fast_cluster
+from tests.integration.scenarios.conftest import TIME_SCALE
 
-__all__ = ["fast_cluster"]
+#: Room on the one node for a class: two students who work through the whole course run more
+#: pods than a kubelet's default limit of 110.
+CLASSROOM_MAX_PODS = 250
+
+
+@pytest.fixture(scope="module")
+def fast_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    """The scenarios' fast cluster, with a node that has room for the whole class."""
+    home = tmp_path_factory.mktemp("fast-home")
+    with EmbeddedCluster(home, time_scale=TIME_SCALE, max_pods=CLASSROOM_MAX_PODS) as running:
+        yield running
+
 
 ROLES = ("solved", "mistaken", "untouched")
 #: Lessons whose every object lives in the student's namespace, so their scores are exact.

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubelab.cluster.client import PODS, Resource, copy_object
 from kubelab.cluster.controllers.base import Controller, Key
+from kubelab.cluster.controllers.listers import list_shared
 from kubelab.cluster.controllers.service_backends import (
     Backend,
     service_backends,
@@ -71,7 +72,7 @@ class EndpointSliceController(Controller):
     def _owned_slices(self, namespace: str, name: str) -> list[dict[str, Any]]:
         return [
             s
-            for s in self.client.list(ENDPOINT_SLICES, namespace)
+            for s in list_shared(self.client, ENDPOINT_SLICES, namespace)
             if (s["metadata"].get("labels") or {}).get(SERVICE_NAME_LABEL) == name
             and (s["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY
         ]

@@ -260,7 +260,10 @@ class PodVolumes:
 
     def _build_one(self, volume: dict[str, Any], now: Any) -> Volume:
         if "emptyDir" in volume:
-            return MemoryVolume(now)
+            # An emptyDir's root is world-writable (a tmpfs one also sticky).
+            in_memory = (volume["emptyDir"] or {}).get("medium") == "Memory"
+            mode = 0o1777 if in_memory else 0o777
+            return MemoryVolume(now, root_mode=mode, in_memory=in_memory)
         if "hostPath" in volume:
             return self._host_path(volume["hostPath"], now)
         if "persistentVolumeClaim" in volume:

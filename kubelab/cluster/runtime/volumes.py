@@ -130,9 +130,19 @@ class _Node:
 class MemoryVolume(Volume):
     """A directory tree held in memory: an emptyDir, a node's disk, a container's own layer."""
 
-    def __init__(self, now: datetime | None = None, *, read_only: bool = False) -> None:
-        self._nodes: dict[str, _Node] = {"": _Node("dir", mtime=now or _Node.mtime)}
+    def __init__(
+        self,
+        now: datetime | None = None,
+        *,
+        read_only: bool = False,
+        root_mode: int | None = None,
+        in_memory: bool = False,
+    ) -> None:
+        root = _Node("dir", mtime=now or _Node.mtime, permissions=root_mode)
+        self._nodes: dict[str, _Node] = {"": root}
         self.read_only = read_only
+        #: On tmpfs (an emptyDir with ``medium: Memory``) rather than the node's disk.
+        self.in_memory = in_memory
 
     @classmethod
     def from_files(

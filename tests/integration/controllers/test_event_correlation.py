@@ -82,16 +82,17 @@ def test_the_correlator_forgets_the_least_recently_used_first(
 ) -> None:
     recorder = recorder_for(cluster)
     first, kept = config_map(namespace, "first"), config_map(namespace, "kept")
+    # "first" is used again after "kept", so "kept" is the least recently used of the two
+    # (and the oldest entry once enough other objects have filled the cache).
     calls = [(first, "Synced", "synced"), (kept, "Synced", "synced")]
-    # Using "kept" again makes it recent; then enough other objects to fill the cache.
-    calls += [(kept, "Synced", "synced")]
+    calls += [(first, "Synced", "synced")]
     calls += [(config_map(namespace, f"o{i}"), "Synced", "synced") for i in range(CACHE_SIZE - 1)]
     calls += [(first, "Synced", "synced"), (kept, "Synced", "synced")]
     record_all(cluster, recorder, calls)
     assert len(recorder._recent) == CACHE_SIZE
-    # "first" was forgotten: its repeat is a new Event. "kept" was not: its count went up.
-    assert sorted(e["count"] for e in events_of(kubectl, namespace, "first")) == [1, 1]
-    assert [e["count"] for e in events_of(kubectl, namespace, "kept")] == [3]
+    # "first" was remembered: its count went up. "kept" was forgotten: its repeat is new.
+    assert [e["count"] for e in events_of(kubectl, namespace, "first")] == [3]
+    assert sorted(e["count"] for e in events_of(kubectl, namespace, "kept")) == [1, 1]
 
 
 def test_lru_cache_bounds_its_size_and_refreshes_on_use() -> None:

@@ -55,8 +55,15 @@ def test_configmap_and_secret_volumes_list_as_on_a_real_node(k: Kubectl, ns: str
     volumes = [
         {"name": "config", "configMap": {"name": "shop"}},
         {"name": "db", "secret": {"secretName": "db", "defaultMode": 0o400}},
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "cache", "emptyDir": {"medium": "Memory"}},
     ]
-    mounts = [{"name": "config", "mountPath": "/config"}, {"name": "db", "mountPath": "/etc/db"}]
+    mounts = [
+        {"name": "config", "mountPath": "/config"},
+        {"name": "db", "mountPath": "/etc/db"},
+        {"name": "scratch", "mountPath": "/scratch"},
+        {"name": "cache", "mountPath": "/cache"},
+    ]
     _apply(k, ns, _pod("reader", volumes, mounts))
     k("wait", "-n", ns, "pod/reader", "--for=condition=Ready", "--timeout=30s")
 
@@ -82,6 +89,11 @@ def test_configmap_and_secret_volumes_list_as_on_a_real_node(k: Kubectl, ns: str
     assert secret[1].endswith(" password")
     tmpfs = k("exec", "-n", ns, "reader", "--", "ls", "-ld", "/etc/db").split()
     assert tmpfs[:5] == ["drwxrwxrwt", "3", "root", "root", "100"]
+
+    roots = k("exec", "-n", ns, "reader", "--", "ls", "-ld", "/scratch", "/cache").splitlines()
+    assert [line.split()[0] for line in roots] == ["drwxrwxrwt", "drwxrwxrwx"]
+    disks = k("exec", "-n", ns, "reader", "--", "df", "/cache", "/scratch", "/etc/db").splitlines()
+    assert [line.split()[0] for line in disks[1:]] == ["tmpfs", "/dev/sda1", "tmpfs"]
 
     missing = k.run("exec", "-n", ns, "reader", "--", "ls", "/config/nope", check=False)
     assert missing.returncode == 1
