@@ -40,6 +40,7 @@ def register_nodes(api: ObjectAPI, count: int, capacity: NodeCapacity | None = N
 
 def ensure_kubernetes_service(api: ObjectAPI) -> None:
     """The ``default/kubernetes`` Service through which pods reach the API server."""
+    ensure_kubernetes_endpoint_slice(api)
     if api.store.get("/services", "default", "kubernetes") is not None:
         return
     service = {
@@ -75,3 +76,23 @@ def ensure_kubernetes_service(api: ObjectAPI) -> None:
         ],
     }
     api.create(api.registry.get("", "v1", "endpoints"), "default", endpoints)
+
+
+def ensure_kubernetes_endpoint_slice(api: ObjectAPI) -> None:
+    """The EndpointSlice kube-apiserver keeps for its own Service, beside the Endpoints."""
+    strategy = api.registry.get("discovery.k8s.io", "v1", "endpointslices")
+    if api.store.get(api.storage_key(strategy), "default", "kubernetes") is not None:
+        return
+    endpoint_slice = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": "kubernetes"},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [node_ip(0)], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": API_SERVER_PORT, "protocol": "TCP"}],
+    }
+    api.create(strategy, "default", endpoint_slice)

@@ -5,6 +5,12 @@
 whole ConfigMaps and Secrets. A missing ConfigMap, Secret or key stops the container from being
 created (``CreateContainerConfigError``) unless the reference is optional; the message names what
 is missing, exactly as a learner will see it in ``kubectl describe pod``.
+
+Like a real kubelet, every container also learns where the Services are: the ``kubernetes``
+Service in ``default`` always, and the Services of the pod's own namespace unless the pod sets
+``enableServiceLinks: false``. These are the docker-links style variables
+(``NAME_SERVICE_HOST``, ``NAME_PORT_80_TCP``, ...) and, being fixed when the container starts,
+they never include a Service created later. Explicit ``env`` and ``envFrom`` values win over them.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from kubelab.cluster.quantity import Quantity
 
 CONFIG_MAPS: Resource = ("", "v1", "configmaps")
 SECRETS: Resource = ("", "v1", "secrets")
+SERVICES: Resource = ("", "v1", "services")
+MASTER_SERVICE_NAMESPACE = "default"
+MASTER_SERVICE_NAME = "kubernetes"
 _VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)|\$\$")
 
 
@@ -91,6 +100,63 @@ def expand(value: str, env: dict[str, str]) -> str:
     return _VARIABLE.sub(replace, value)
 
 
+def _has_cluster_ip(service: dict[str, Any]) -> bool:
+    cluster_ip = (service.get("spec") or {}).get("clusterIP") or ""
+    return cluster_ip not in ("", "None") and bool(service["spec"].get("ports"))
+
+
+def _variable_name(name: str) -> str:
+    return name.replace("-", "_").upper()
+
+
+def _link_variables(service: dict[str, Any]) -> dict[str, str]:
+    """One Service's variables, in the form Docker links gave them."""
+    spec = service["spec"]
+    ip = spec["clusterIP"]
+    host = f"[{ip}]" if ":" in ip else ip
+    prefix = _variable_name(service["metadata"]["name"])
+    ports = spec["ports"]
+    env = {
+        f"{prefix}_SERVICE_HOST": ip,
+        f"{prefix}_SERVICE_PORT": str(ports[0]["port"]),
+    }
+    for port in ports:
+        if port.get("name"):
+            env[f"{prefix}_SERVICE_PORT_{_variable_name(port['name'])}"] = str(port["port"])
+    for index, port in enumerate(ports):
+        protocol = port.get("protocol") or "TCP"
+        url = f"{protocol.lower()}://{host}:{port['port']}"
+        if index == 0:
+            env[f"{prefix}_PORT"] = url
+        port_prefix = f"{prefix}_PORT_{port['port']}_{protocol.upper()}"
+        env[port_prefix] = url
+        env[f"{port_prefix}_PROTO"] = protocol.lower()
+        env[f"{port_prefix}_PORT"] = str(port["port"])
+        env[f"{port_prefix}_ADDR"] = ip
+    return env
+
+
+def service_environment(client: LocalClient, pod: dict[str, Any]) -> dict[str, str]:
+    """The Service variables a container of ``pod`` starts with, from the Services existing now.
+
+    The master Service is always included; a Service of the same name in the pod's namespace
+    replaces it when service links are enabled, as in the kubelet.
+    """
+    namespace = pod["metadata"]["namespace"]
+    services: dict[str, dict[str, Any]] = {}
+    master = client.get(SERVICES, MASTER_SERVICE_NAMESPACE, MASTER_SERVICE_NAME)
+    if master is not None and _has_cluster_ip(master):
+        services[MASTER_SERVICE_NAME] = master
+    if (pod.get("spec") or {}).get("enableServiceLinks") is not False:
+        for service in client.list(SERVICES, namespace):
+            if _has_cluster_ip(service):
+                services[service["metadata"]["name"]] = service
+    env: dict[str, str] = {}
+    for service in services.values():
+        env.update(_link_variables(service))
+    return env
+
+
 def resolve_environment(
     client: LocalClient,
     pod: dict[str, Any],
@@ -99,6 +165,7 @@ def resolve_environment(
 ) -> dict[str, str]:
     """The container's environment, or :class:`ConfigError` with the kubelet's message."""
     namespace = pod["metadata"]["namespace"]
+    services = service_environment(client, pod)
     env: dict[str, str] = {}
     for source in container.get("envFrom") or []:
         prefix = source.get("prefix", "")
@@ -116,7 +183,7 @@ def resolve_environment(
     for variable in container.get("env") or []:
         name = variable["name"]
         if "value" in variable or "valueFrom" not in variable:
-            env[name] = expand(str(variable.get("value", "")), env)
+            env[name] = expand(str(variable.get("value", "")), services | env)
             continue
         value_from = variable["valueFrom"]
         if "fieldRef" in value_from:
@@ -130,7 +197,7 @@ def resolve_environment(
             resolved = _key_ref(client, namespace, value_from)
             if resolved is not None:
                 env[name] = resolved
-    return env
+    return services | env
 
 
 def _key_ref(client: LocalClient, namespace: str, value_from: dict[str, Any]) -> str | None:

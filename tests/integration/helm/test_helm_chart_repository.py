@@ -89,7 +89,7 @@ def test_served_archives_are_reproducible_packages_of_the_sources(
 def test_helm_adds_searches_and_pulls_from_the_repository(repo_helm: Helm, tmp_path: Path) -> None:
     listed = repo_helm.json("repo", "list")
     assert listed == [{"name": "kubelab", "url": repo_helm.repository_url}]
-    found = repo_helm.json("search", "repo", "kubelab/")
+    found = repo_helm.json("search", "repo", "kubelab/webapp")
     assert found == [
         {
             "name": "kubelab/webapp",
