@@ -100,6 +100,17 @@ def expand(value: str, env: dict[str, str]) -> str:
     return _VARIABLE.sub(replace, value)
 
 
+def expand_command_and_args(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """The container spec with ``$(VAR)`` in ``command`` and ``args`` replaced from its final
+    environment, as the kubelet does just before it starts the container (an unknown name stays
+    as written). Only the kubelet's copy changes; the pod's spec keeps what the user wrote."""
+    expanded = dict(spec)
+    for field in ("command", "args"):
+        if spec.get(field):
+            expanded[field] = [expand(part, env) for part in spec[field]]
+    return expanded
+
+
 def _has_cluster_ip(service: dict[str, Any]) -> bool:
     cluster_ip = (service.get("spec") or {}).get("clusterIP") or ""
     return cluster_ip not in ("", "None") and bool(service["spec"].get("ports"))

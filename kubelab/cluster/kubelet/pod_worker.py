@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.client import PODS
-from kubelab.cluster.kubelet.environment import ConfigError, resolve_environment
+from kubelab.cluster.kubelet.environment import (
+    ConfigError,
+    expand_command_and_args,
+    resolve_environment,
+)
 from kubelab.cluster.kubelet.images import go_duration, pull_seconds
 from kubelab.cluster.kubelet.probes import PROBE_NAMES, ProbeState, run_probe
 from kubelab.cluster.kubelet.status import ContainerRecord, PodRecord, pod_phase, pod_status
@@ -580,7 +584,7 @@ class PodWorker:
         mounts = self._system_mounts(hostname) + (self.volumes.mounts(spec) if self.volumes else [])
         container = Container(
             image,
-            spec,
+            expand_command_and_args(spec, env),
             clock=self.clock,
             env=env,
             mounts=mounts,

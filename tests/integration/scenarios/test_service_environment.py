@@ -152,3 +152,36 @@ def test_explicit_variables_win_and_can_refer_to_service_variables(k, ns):
     assert env["DB_SERVICE_PORT"] == "6543"
     assert env["DB_SERVICE_HOST"] == ip
     assert env["DATABASE_URL"] == f"postgres://{ip}:5432"
+
+
+def test_command_and_args_expand_variables_as_the_kubelet_does(k, ns: str) -> None:
+    """``$(VAR)`` in command and args takes the container's environment; ``$$`` keeps a dollar
+    and an unknown name stays as written, while the pod's spec keeps what the user wrote."""
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "greeter"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox:1.36",
+                    "env": [{"name": "GREETING", "value": "hello"}],
+                    "command": ["echo"],
+                    "args": [
+                        "$(GREETING) from $(KUBERNETES_SERVICE_HOST)",
+                        "$$(GREETING)",
+                        "$(NOPE)",
+                    ],
+                }
+            ],
+        },
+    }
+    k("apply", "-n", ns, "-f", "-", input=json.dumps(manifest))
+    host = _kubernetes_variables(k)["KUBERNETES_SERVICE_HOST"]
+    k("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/greeter", "-n", ns, "--timeout=60s")
+    output = k("logs", "greeter", "-n", ns).strip()
+    assert output == f"hello from {host} $(GREETING) $(NOPE)"
+    stored = k.json("get", "pod", "greeter", "-n", ns)["spec"]["containers"][0]["args"]
+    assert stored[0] == "$(GREETING) from $(KUBERNETES_SERVICE_HOST)"
