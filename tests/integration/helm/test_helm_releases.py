@@ -18,7 +18,7 @@ CHART_VERSION = yaml.safe_load((WEBAPP_SOURCE / "Chart.yaml").read_text())["vers
 RELEASE = "shop"
 FULLNAME = f"{RELEASE}-webapp"
 SELECTOR = f"app.kubernetes.io/instance={RELEASE}"
-WAIT = ("--wait", "--timeout", "60s")
+WAIT = ("--wait", "--timeout", "120s")
 
 
 def _deployment(k: Kubectl, ns: str) -> dict[str, Any]:
