@@ -297,11 +297,15 @@ spec:
 """
 
 
+#: The Widget resource by its full name: other tests' CRDs also have a kind Widget.
+WIDGETS = "widgets.ssa.kubelab.test"
+
+
 def test_custom_resources_merge_by_their_schemas_list_keys(kubectl: Any, namespace: str) -> None:
     kubectl("apply", "--server-side", "-f", "-", input=WIDGET_CRD)
     kubectl("wait", "--for=condition=Established", "crd/widgets.ssa.kubelab.test")
     kubectl("apply", "--server-side", "-n", namespace, "-f", "-", input=WIDGET.format(b_count=2))
-    widget = live(kubectl, namespace, "widget", "w1")
+    widget = live(kubectl, namespace, WIDGETS, "w1")
     # Items are keyed by the list-map key the CRD's schema declares.
     assert fields_of(widget, "kubectl") == {
         "f:spec": {
@@ -319,10 +323,10 @@ def test_custom_resources_merge_by_their_schemas_list_keys(kubectl: Any, namespa
     assert 'conflict with "kubectl": .spec.parts[id="b"].count' in result.stderr
     without_b = WIDGET.format(b_count=2).replace("  - {id: b, count: 2}\n", "")
     kubectl("apply", "--server-side", "-n", namespace, "-f", "-", input=without_b)
-    assert live(kubectl, namespace, "widget", "w1")["spec"]["parts"] == [{"id": "a", "count": 1}]
+    assert live(kubectl, namespace, WIDGETS, "w1")["spec"]["parts"] == [{"id": "a", "count": 1}]
     # Created by a plain write, a custom resource's spec is a new node: it has no Go type, so
     # nothing exists before the create.
     created = WIDGET.format(b_count=2).replace("name: w1", "name: w2")
     kubectl("create", "-n", namespace, "-f", "-", input=created)
-    update_entry = fields_of(live(kubectl, namespace, "widget", "w2"), "kubectl-create", "Update")
+    update_entry = fields_of(live(kubectl, namespace, WIDGETS, "w2"), "kubectl-create", "Update")
     assert update_entry["f:spec"]["."] == {} and update_entry["f:spec"]["f:parts"]["."] == {}
