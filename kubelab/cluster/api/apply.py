@@ -33,7 +33,6 @@ from kubelab.cluster.api.managedfields import (
     ABSENT,
     APPLY,
     BEFORE_FIRST_APPLY_MANAGER,
-    FIELD_MANAGER_MAX_BYTES,
     LEAF,
     MAPPING,
     SEQUENCE,
@@ -61,6 +60,7 @@ from kubelab.cluster.api.managedfields import (
     without_managed_fields,
 )
 from kubelab.cluster.api.rest import ObjectAPI, WriteOptions
+from kubelab.cluster.api.writeoptions import field_manager_errors
 from kubelab.cluster.resources.base import ResourceStrategy
 
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
@@ -131,19 +131,7 @@ def _check_options(options: WriteOptions) -> None:
     problems: list[FieldError] = []
     if not manager:
         problems.append(errors.required("fieldManager", "is required for apply patch"))
-    if len(manager.encode()) > FIELD_MANAGER_MAX_BYTES:
-        problems.append(errors.too_long("fieldManager", FIELD_MANAGER_MAX_BYTES))
-    position = 0
-    for character in manager:
-        if not character.isprintable():
-            problems.append(
-                errors.invalid(
-                    "fieldManager",
-                    manager,
-                    f"invalid character U+{ord(character):04X} (at position {position})",
-                )
-            )
-        position += len(character.encode())
+    problems.extend(field_manager_errors(manager))
     if problems:
         raise errors.invalid_object("meta.k8s.io", "PatchOptions", "", problems)
 
