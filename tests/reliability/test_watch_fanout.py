@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from kubelab.cluster.embedded import EmbeddedCluster
 from tests.reliability.rawapi import RawAPI
 from tests.reliability.watching import WatchReader, event_name
 
@@ -70,3 +74,46 @@ def test_every_watcher_gets_every_change_in_its_own_form(raw: RawAPI, namespace:
         for e in plain[0].events
     )
     assert all(e["object"]["kind"] == "Table" for r in tables for e in r.events)
+
+
+def _create_at(embedded: EmbeddedCluster, namespace: str, name: str, revision: int) -> int:
+    """Create ConfigMap ``name`` so that it is stored at ``revision`` (unless the cluster has
+    already gone past it), filling the gap with other ConfigMaps; all in one step on the
+    cluster's loop, so that nothing else writes in between. Returns the version it got."""
+    api = embedded.cluster.api
+    strategy = api.registry.get("", "v1", "configmaps")
+
+    def write() -> int:
+        filler = 0
+        while api.store.revision < revision - 1:
+            api.create(strategy, namespace, {"metadata": {"name": f"filler-{name}-{filler}"}})
+            filler += 1
+        created = api.create(strategy, namespace, {"metadata": {"name": name}})
+        return int(created["metadata"]["resourceVersion"])
+
+    return embedded.run_sync(write)
+
+
+def test_two_clusters_in_one_process_keep_their_watch_events_apart(
+    cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each store numbers its own changes, so the same resourceVersion in two clusters is two
+    different changes: a watcher of one must never be sent the other's object."""
+    with EmbeddedCluster(tmp_path_factory.mktemp("second-home")) as second:
+        clusters = {"first": cluster, "second": second}
+        for _ in range(5):
+            revision = max(
+                c.run_sync(lambda c=c: c.cluster.store.revision) for c in clusters.values()
+            )
+            revision += 50
+            got = {n: _create_at(c, "default", f"from-{n}", revision) for n, c in clusters.items()}
+            if set(got.values()) == {revision}:
+                break
+        else:
+            pytest.fail(f"could not store both ConfigMaps at one resourceVersion: {got}")
+        since = f"?watch=1&resourceVersion={revision - 1}&timeoutSeconds=2"
+        for name, embedded in clusters.items():
+            raw = RawAPI.admin(embedded.cluster.home, embedded.cluster.port)
+            reply = raw.request("GET", "/api/v1/namespaces/default/configmaps" + since)
+            first = json.loads(reply.body.splitlines()[0])
+            assert (first["type"], event_name(first)) == ("ADDED", f"from-{name}")

@@ -402,7 +402,8 @@ async def _watch(
     timeout = float(max(options.timeout_seconds, 0)) if options.timeout_seconds else None
     # Plain objects look the same to every watcher of this resource and version.
     plain = not (accept.as_table or accept.as_partial_metadata)
-    shared = (strategy.key, strategy.api_version, strategy.kind) if plain else None
+    view = (strategy.key, strategy.api_version, strategy.kind)
+    shared = watch.SharedView(api.watch_lines, view) if plain else None
     return await watch.stream(
         request,
         api.store,

@@ -19,6 +19,7 @@ from kubelab.cluster.api import errors
 from kubelab.cluster.api.errors import APIError, FieldError
 from kubelab.cluster.api.fieldvalidation import check_object
 from kubelab.cluster.api.listoptions import parse_go_bool, parse_go_int
+from kubelab.cluster.api.watch import SharedLines
 from kubelab.cluster.api.writeoptions import check_delete_options
 from kubelab.cluster.clock import Clock
 from kubelab.cluster.jsondata import clone
@@ -118,6 +119,8 @@ class ObjectAPI:
         self.delete_admission: list[Any] = []
         #: Called after every committed write with (strategy, old, new); new is None on removal.
         self.write_hooks: list[Any] = []
+        #: Watch event lines encoded once for all watchers of the same view.
+        self.watch_lines = SharedLines()
 
     # --- helpers ------------------------------------------------------------------------------
 

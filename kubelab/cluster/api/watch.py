@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -27,27 +28,49 @@ DEFAULT_WATCH_TIMEOUT = 1800.0
 Matcher = Callable[[dict[str, Any]], bool]
 Render = Callable[[dict[str, Any], bool], dict[str, Any]]
 
-#: Event lines already encoded, shared by every watcher that shows a change the same way, so
-#: that a change reaching fifty watchers is rendered and encoded once. A stored change never
-#: changes, so its resourceVersion, the event type and how it is shown identify the line.
-_SHARED_LINES: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+#: How many encoded event lines one API server keeps for sharing between its watchers.
 SHARED_LINES_KEPT = 4096
 
 
+class SharedLines:
+    """Event lines already encoded, shared by every watcher of one API server that shows a
+    change the same way, so that a change reaching fifty watchers is rendered and encoded once.
+
+    A stored change never changes, so within one store its resourceVersion, the event type and
+    the view (resource, version, format) identify the line. Another store (a second cluster in
+    the same process) numbers its own changes, hence one cache per API server."""
+
+    def __init__(self, kept: int = SHARED_LINES_KEPT) -> None:
+        self._lines: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._kept = kept
+
+    def line(
+        self, view: Hashable, event_type: str, change: Change, render: Render, first: bool
+    ) -> bytes:
+        key = (view, change.resource_version, event_type)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = _line(event_type, render(change.object, first))
+            if len(self._lines) > self._kept:
+                self._lines.popitem(last=False)
+        return line
+
+
+@dataclass(frozen=True)
+class SharedView:
+    """How one watch shares its lines: the API server's cache and the name of its view."""
+
+    lines: SharedLines
+    view: Hashable
+
+
 def _change_line(
-    event_type: str, change: Change, render: Render, first: bool, shared: Any
+    event_type: str, change: Change, render: Render, first: bool, shared: SharedView | None
 ) -> bytes:
-    """The line for one change; ``shared`` names the rendering when it is the same for all
-    watchers (plain objects of one resource and version), None when it is this watch's own."""
+    """The line for one change; ``shared`` is None when the rendering is this watch's own."""
     if shared is None:
         return _line(event_type, render(change.object, first))
-    key = (shared, change.resource_version, event_type)
-    line = _SHARED_LINES.get(key)
-    if line is None:
-        line = _SHARED_LINES[key] = _line(event_type, render(change.object, first))
-        if len(_SHARED_LINES) > SHARED_LINES_KEPT:
-            _SHARED_LINES.popitem(last=False)
-    return line
+    return shared.lines.line(shared.view, event_type, change, render, first)
 
 
 def _line(event_type: str, obj: dict[str, Any]) -> bytes:
@@ -83,10 +106,10 @@ async def stream(
     bookmarks: bool,
     initial_events_end: bool,
     timeout: float | None,
-    shared: Any = None,
+    shared: SharedView | None = None,
 ) -> web.StreamResponse:
-    """Serve one watch request until it times out or the client goes away. ``shared`` names
-    a rendering every watcher of the resource shares (see :func:`_change_line`)."""
+    """Serve one watch request until it times out or the client goes away. ``shared`` says
+    where to find lines other watchers of the same view have already encoded."""
     try:
         watcher, backlog = store.watch(key, since)
     except TooOld as exc:
