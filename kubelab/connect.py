@@ -248,11 +248,20 @@ class Connection:
         return f"Using kubeconfig context '{self.context}'"
 
     def environment(self) -> dict[str, str]:
-        """The environment for ``kubectl``/``helm``: the project's tools first on PATH, and
-        ``KUBECONFIG`` naming the kubeconfig this connection was made from."""
-        from kubelab import tools  # on use: `python -m kubelab.tools` must find it unimported
+        """The environment for programs that reach the cluster: the project's tools first on
+        PATH, and ``KUBECONFIG`` whose current context is this connection's.
 
-        return {**tools.tool_environment(), "KUBECONFIG": self.kubeconfig}
+        kopf, a script with the official client or kubectl without ``--context`` take the
+        current context and offer no way to name another, so when this connection's context
+        is not the kubeconfig's current one they get a kubeconfig of this context alone
+        (see :mod:`kubelab.pinnedconfig`)."""
+        from kubelab import pinnedconfig, tools  # on use: see kubectl_command
+
+        kubeconfig = self.kubeconfig
+        if Kubeconfig.load(kubeconfig).current_context != self.context:
+            directory = kubelab_home() / "contexts"
+            kubeconfig = str(pinnedconfig.write(kubeconfig, self.context, directory))
+        return {**tools.tool_environment(), "KUBECONFIG": kubeconfig}
 
     def kubectl_command(self, *args: str) -> list[str]:
         """The argv that runs the project's kubectl against this connection's context."""

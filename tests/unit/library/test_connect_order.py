@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,44 @@ def test_kubectl_and_helm_commands_carry_the_context(home, write_kubeconfig):
     assert kubectl[1:] == ["--context", "prod", "get", "pods"]
     assert connection.helm_command("list")[1:] == ["--kube-context", "prod", "list"]
     assert connection.environment()["PATH"].split(os.pathsep)[0] == str(Path(kubectl[0]).parent)
+
+
+def test_programs_started_with_the_environment_take_the_chosen_context(
+    home, write_kubeconfig, monkeypatch
+):
+    """kopf and scripts using the official client have no --context: the environment makes
+    the chosen context the current one for them, and leaves the learner's file alone."""
+    config = write_kubeconfig(
+        home / ".kube" / "config",
+        {"minikube": "https://192.168.49.2:8443", "prod": "https://10.0.0.1"},
+        current="prod",
+        minikube=("minikube",),
+    )
+    before = Path(config).read_text()
+    monkeypatch.setenv("KUBELAB_CONTEXT", "minikube")
+    environment = select().environment()
+    kubectl = select().kubectl_command()[0]
+    shown = subprocess.run(
+        [kubectl, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout == "https://192.168.49.2:8443"
+    script = (
+        "from kubernetes import config\n"
+        "contexts, active = config.list_kube_config_contexts()\n"
+        "print(active['name'], active['context']['cluster'])\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.split() == ["minikube", "minikube"]
+    assert Path(config).read_text() == before
+
+
+def test_the_current_context_needs_no_pinning(home, write_kubeconfig):
+    write_kubeconfig(home / ".kube" / "config", {"prod": "https://10.0.0.1"}, current="prod")
+    connection = select()
+    assert connection.environment()["KUBECONFIG"] == connection.kubeconfig
