@@ -433,3 +433,42 @@ def test_invalid_objects_name_every_bad_field(raw: RawAPI, namespace: str) -> No
     assert "metadata.labels" in fields
     assert "spec.containers[0].resources.limits[cpu]" in fields
     assert json.dumps(status).count("quantities must match the regular expression") >= 1
+
+
+@pytest.mark.parametrize("value", ["", "yes", "True"])
+def test_any_watch_value_but_false_or_0_asks_for_a_watch(
+    raw: RawAPI, namespace: str, value: str
+) -> None:
+    """apimachinery reads a boolean query value as true unless it is ``false`` or ``0``: the
+    authorizer, the handler and the resources that cannot be watched agree on it."""
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "list-only"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "list-only"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "list-only"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
+    }
+    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
+    assert raw.request("POST", f"{rbac}/roles", role).status == 201
+    assert raw.request("POST", f"{rbac}/rolebindings", binding).status == 201
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}
+    issued = raw.request(
+        "POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/default/token", request
+    )
+    lister = raw.with_token(issued.json()["status"]["token"])
+    configmaps = CONFIGMAPS.format(ns=namespace)
+    assert lister.request("GET", f"{configmaps}?watch=false").status == 200
+    refused = lister.request("GET", f"{configmaps}?watch={value}&timeoutSeconds=1")
+    assert refused.status == 403
+    assert refused.json()["message"] == (
+        f'configmaps is forbidden: User "system:serviceaccount:{namespace}:default" cannot '
+        f'watch resource "configmaps" in API group "" in the namespace "{namespace}"'
+    )
+    statuses = raw.request("GET", f"/api/v1/componentstatuses?watch={value}")
+    assert (statuses.status, statuses.json()["reason"]) == (405, "MethodNotAllowed")

@@ -41,6 +41,7 @@ from kubelab.cluster.api.authn import (
     reset_current_user,
     set_current_user,
 )
+from kubelab.cluster.api.listoptions import parse_go_bool
 from kubelab.cluster.api.rest import ObjectAPI
 from kubelab.cluster.api.selectors import parse_field_selector, selector_from_object
 from kubelab.cluster.api.tokens import service_account_groups, split_service_account_username
@@ -128,7 +129,7 @@ def request_attributes(request: web.Request, user: User) -> Attributes:
     subresource = parts[2] if len(parts) >= 3 and verb != "proxy" else ""
     if not name and verb == "get":
         watch = request.query.getall("watch", [])
-        verb = "watch" if watch and watch[0].lower() not in ("false", "0", "") else "list"
+        verb = "watch" if watch and parse_go_bool(watch[0]) else "list"
         try:
             fields = parse_field_selector(request.query.get("fieldSelector"))
         except errors.APIError:  # the handler refuses it; upstream authorizes a plain list first

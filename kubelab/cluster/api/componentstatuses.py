@@ -15,6 +15,7 @@ from aiohttp import web
 
 from kubelab.cluster.api import errors, negotiation, tables
 from kubelab.cluster.api.handlers import json_response
+from kubelab.cluster.api.listoptions import parse_go_bool
 from kubelab.cluster.resources.componentstatus import ComponentStatusStrategy, ControlPlane
 from kubelab.cluster.store.objects import ObjectStore
 
@@ -48,7 +49,8 @@ def _method_not_allowed() -> errors.APIError:
 async def list_component_statuses(request: web.Request) -> web.Response:
     if request.method != "GET":
         raise _method_not_allowed()
-    if request.query.get("watch") in ("true", "1"):
+    watch = request.query.getall("watch", [])
+    if watch and parse_go_bool(watch[0]):
         raise errors.method_not_allowed("watch", _STRATEGY.plural)
     statuses = request.app[CONTROL_PLANE_KEY].statuses()
     return _respond(request, list(statuses.values()), single=False)
