@@ -28,6 +28,9 @@ log = logging.getLogger("kubelab.cluster.controllers.garbagecollector")
 
 Node = tuple[Resource, dict[str, Any]]
 
+#: How long (real seconds) an object whose handling failed waits before it is tried again.
+RETRY_SECONDS = 1.0
+
 
 class GarbageCollector:
     name = "garbage-collector-controller"
@@ -71,24 +74,35 @@ class GarbageCollector:
         nodes = (self._node(key, obj) for key, obj in self.store.dependents(uid))
         return [node for node in nodes if node is not None]
 
-    def collect(self, uids: set[str]) -> None:
-        """One pass over the given objects of the ownership graph."""
+    def collect(self, uids: set[str]) -> set[str]:
+        """One pass over the given objects of the ownership graph; returns the uids whose
+        handling failed unexpectedly, to be tried again later (as the workqueue of
+        kube-controller-manager's collector requeues an item), while the rest go ahead."""
+        failed = set()
         for uid in uids:
-            found = self.store.by_uid(uid) if uid else None
-            node = self._node(*found) if found else None
-            if node is None:
-                continue
-            resource, obj = node
-            meta = obj["metadata"]
-            finalizers = meta.get("finalizers") or []
-            if meta.get("deletionTimestamp"):
-                if ORPHAN_FINALIZER in finalizers:
-                    self._orphan(uid, resource, obj, self._dependents(uid))
-                elif FOREGROUND_FINALIZER in finalizers:
-                    self._delete_foreground(resource, obj, self._dependents(uid))
-            owners = meta.get("ownerReferences") or []
-            if owners and not any(self.store.by_uid(o.get("uid", "")) for o in owners):
-                self._delete(resource, obj, "Background")
+            try:
+                self._collect_one(uid)
+            except Exception:  # noqa: BLE001 - one bad object must not stall the others
+                log.exception("garbage collector: handling object %s failed", uid)
+                failed.add(uid)
+        return failed
+
+    def _collect_one(self, uid: str) -> None:
+        found = self.store.by_uid(uid) if uid else None
+        node = self._node(*found) if found else None
+        if node is None:
+            return
+        resource, obj = node
+        meta = obj["metadata"]
+        finalizers = meta.get("finalizers") or []
+        if meta.get("deletionTimestamp"):
+            if ORPHAN_FINALIZER in finalizers:
+                self._orphan(uid, resource, obj, self._dependents(uid))
+            elif FOREGROUND_FINALIZER in finalizers:
+                self._delete_foreground(resource, obj, self._dependents(uid))
+        owners = meta.get("ownerReferences") or []
+        if owners and not any(self.store.by_uid(o.get("uid", "")) for o in owners):
+            self._delete(resource, obj, "Background")
 
     def _orphan(
         self, uid: str, resource: Resource, owner: dict[str, Any], dependents: list[Node]
@@ -157,18 +171,22 @@ class GarbageCollector:
             if error.code != 409:
                 log.warning("garbage collector: %s", error.message)
 
+    def _retry(self, uids: set[str]) -> None:
+        self._dirty.update(uids)
+        self._wake.set()
+
     async def run(self) -> None:
         keys = self.store.keys()
         for key in keys:
             for obj in self.store.list(key):
                 self._mark(obj)
         self._wake.set()
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             uids, self._dirty = self._dirty, set()
-            try:
-                self.collect(uids)
-            except Exception:  # noqa: BLE001 - keep collecting after one bad pass
-                log.exception("garbage collection pass failed")
+            failed = self.collect(uids)
+            if failed:
+                loop.call_later(RETRY_SECONDS, self._retry, failed)
             await asyncio.sleep(0.02)
