@@ -743,6 +743,8 @@ class PodWorker:
         for task in self._tasks:
             task.cancel()
         await self._stop_all(int(grace))
+        self._record_stopped()
+        self.record.terminal = True
         self.publish()
         with contextlib.suppress(APIError):
             self.client.delete(

@@ -95,6 +95,9 @@ class PodRecord:
     #: Set when the pod failed as a whole (e.g. activeDeadlineSeconds, eviction).
     pod_reason: str | None = None
     pod_message: str | None = None
+    #: Set once the pod was deleted and its containers stopped: none of them will run again,
+    #: whatever the restart policy, so the phase becomes terminal (kubelet 1.27 and later).
+    terminal: bool = False
 
     def record(self, name: str) -> ContainerRecord | None:
         for record in self.init_containers + self.containers:
@@ -109,14 +112,21 @@ def _init_done(record: ContainerRecord) -> bool:
     return record.state == "terminated" and record.exit_code == 0
 
 
+def _has_stopped(record: ContainerRecord) -> bool:
+    """Terminated, or waiting to restart after it terminated."""
+    return record.state == "terminated" or (
+        record.state == "waiting" and record.last_terminated is not None
+    )
+
+
 def pod_phase(pod: dict[str, Any], record: PodRecord) -> str:
     """The phase, following the kubelet's rules (``getPhase``)."""
     if record.pod_reason:
         return "Failed"
     policy = pod.get("spec", {}).get("restartPolicy", "Always")
     for init in record.init_containers:
-        if _init_done(init):
-            continue
+        if _init_done(init) or (init.sidecar and _has_stopped(init)):
+            continue  # a sidecar that has stopped no longer counts towards the phase
         if init.state == "terminated" and init.exit_code != 0 and policy == "Never":
             return "Failed"
         return "Pending"
@@ -140,6 +150,8 @@ def pod_phase(pod: dict[str, Any], record: PodRecord) -> str:
         return "Running"
     if not stopped:
         return "Pending"
+    if record.terminal:
+        return "Succeeded" if succeeded == stopped else "Failed"
     if policy == "Always":
         return "Running"
     if policy == "OnFailure":
