@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.client import PODS
+from kubelab.cluster.flag import Flag
 from kubelab.cluster.kubelet.environment import (
     ConfigError,
     expand_command_and_args,
@@ -86,9 +87,9 @@ class PodWorker:
         self.previous: dict[str, Container] = {}
         self.netns: NetworkNamespace | None = None
         self.volumes: PodVolumes | None = None
-        self.deleting = asyncio.Event()
+        self.deleting = Flag()
         #: Set (and replaced) whenever the pod changes: what waits on it looks at the pod again.
-        self._updated = asyncio.Event()
+        self._updated = Flag()
         #: Containers being stopped because their definition changed, to be started again.
         self._redefined: set[str] = set()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -137,7 +138,7 @@ class PodWorker:
         self._wake()
 
     def _wake(self) -> None:
-        updated, self._updated = self._updated, asyncio.Event()
+        updated, self._updated = self._updated, Flag()
         updated.set()
 
     async def _wait_for_update(self, seconds: float | None) -> bool:

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubelab.cluster.flag import Flag
 from kubelab.cluster.runtime.streams import EmptyInput, Output, Pipe
 from kubelab.cluster.runtime.terminal import LineDiscipline
 
@@ -108,7 +109,7 @@ class Console:
         else:
             await self.stdin.write(chunk)
 
-    async def _pump(self, source: AsyncIterator[str], detached: asyncio.Event) -> None:
+    async def _pump(self, source: AsyncIterator[str], detached: Flag) -> None:
         """Copy a client's input into PID 1's stdin; when it ends, stdinOnce closes stdin."""
         async for chunk in source:
             if self.stdin.write_closed:
@@ -128,7 +129,7 @@ class Console:
         the container keeps its stdin open for the next client."""
         client = AttachedClient(on_stdout, on_stderr)
         self._clients.append(client)
-        detached = asyncio.Event()
+        detached = Flag()
         tasks = [asyncio.ensure_future(exited), asyncio.ensure_future(detached.wait())]
         if stdin is not None and self.open_stdin:
             tasks.append(asyncio.ensure_future(self._pump(stdin, detached)))

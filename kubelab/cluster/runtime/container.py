@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from kubelab.cluster.clock import Clock
+from kubelab.cluster.flag import Flag
 from kubelab.cluster.runtime.console import Console
 from kubelab.cluster.runtime.filesystem import ContainerFilesystem, Mount
 from kubelab.cluster.runtime.images import Image
@@ -176,7 +177,7 @@ class Container:
         self.finished_at: datetime | None = None
         self._init: Process | None = None
         self._status: ExitStatus | None = None
-        self._done = asyncio.Event()
+        self._done = Flag()
 
     # -- lifecycle ---------------------------------------------------------------------------
 

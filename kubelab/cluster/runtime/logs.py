@@ -8,13 +8,13 @@ and ``-f`` waits for new lines, which is what ``ContainerLog.follow`` offers.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import NamedTuple
 
 from kubelab.cluster.clock import Clock
+from kubelab.cluster.flag import Flag
 
 #: Lines kept per container; older lines are dropped, as log rotation would drop them.
 MAX_LOG_LINES = 50_000
@@ -33,7 +33,7 @@ class ContainerLog:
         self._entries: deque[LogEntry] = deque(maxlen=max_lines)
         self._dropped = 0
         self._closed = False
-        self._changed = asyncio.Event()
+        self._changed = Flag()
 
     @property
     def entries(self) -> list[LogEntry]:

@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from kubelab.cluster.flag import Flag
 from kubelab.cluster.runtime.streams import Input, Output
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class Process:
         self._task: asyncio.Task[int] | None = None
         self._forced_exit: int | None = None
         self._begun = False
-        self._exited = asyncio.Event()
+        self._exited = Flag()
 
     @property
     def command_line(self) -> str:

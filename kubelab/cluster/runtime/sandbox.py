@@ -248,4 +248,4 @@ class Sandbox:
 
     async def idle(self) -> None:
         """Wait forever (until a signal ends the process); what a server's main loop does."""
-        await asyncio.Event().wait()
+        await asyncio.get_running_loop().create_future()

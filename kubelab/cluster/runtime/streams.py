@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from kubelab.cluster.flag import Flag
+
 
 def from_bytes(data: bytes) -> str:
     """Bytes as stream text; every byte survives the round trip through ``to_bytes``."""
@@ -68,7 +70,7 @@ class Pipe:
         self._buffer = ""
         self._write_closed = closed
         self._read_closed = False
-        self._changed = asyncio.Event()
+        self._changed = Flag()
 
     @classmethod
     def of(cls, text: str) -> Pipe:

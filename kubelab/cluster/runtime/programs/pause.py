@@ -6,19 +6,15 @@ few programs written to be PID 1: it handles SIGTERM and SIGINT and exits at onc
 
 from __future__ import annotations
 
-import asyncio
-
 from kubelab.cluster.runtime.process import SIGINT, SIGNAL_NAMES, SIGTERM, Process
+from kubelab.cluster.runtime.programs.serving import wait_for_signal
 
 SIGNAL_DESCRIPTIONS = {SIGTERM: "Terminated", SIGINT: "Interrupt"}
 
 
 async def main(process: Process) -> int:
     process.memory_bytes = 300 * 1024
-    stopping: asyncio.Queue[int] = asyncio.Queue()
-    for signal in SIGNAL_DESCRIPTIONS:
-        process.on_signal(signal, stopping.put_nowait)
-    signal = await stopping.get()
+    signal = await wait_for_signal(process, *SIGNAL_DESCRIPTIONS)
     description = SIGNAL_DESCRIPTIONS.get(signal, SIGNAL_NAMES[signal])
     await process.write_out(f"Shutting down, got signal: {description}\n")
     return 0

@@ -78,7 +78,12 @@ def count_request(process: Process) -> None:
 
 async def wait_for_signal(process: Process, *signals: int) -> int:
     """Install handlers for ``signals`` and return the first one that arrives."""
-    arrived: asyncio.Queue[int] = asyncio.Queue()
+    arrived: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def first(signal: int) -> None:
+        if not arrived.done():
+            arrived.set_result(signal)
+
     for signal in signals:
-        process.on_signal(signal, arrived.put_nowait)
-    return await arrived.get()
+        process.on_signal(signal, first)
+    return await arrived

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
+from kubelab.cluster.flag import Flag
 from kubelab.cluster.runtime.filesystem import DEV_NULL, FileOutput, normalize
 from kubelab.cluster.runtime.process import Process, ProgramExit
 from kubelab.cluster.runtime.sandbox import ExecError
@@ -92,7 +93,7 @@ class Shell:
         self.expander = Expander(self)
         self._condition_depth = 0
         self._substitution_status: int | None = None
-        self._signal_arrived = asyncio.Event()
+        self._signal_arrived = Flag()
 
     # -- variables ---------------------------------------------------------------------------
 
