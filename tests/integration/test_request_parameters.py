@@ -217,6 +217,69 @@ def test_expired_continue_is_410_with_a_token_to_go_on(
     assert int(rest["metadata"]["resourceVersion"]) >= int(first["metadata"]["resourceVersion"])
 
 
+def names(listed: Any) -> list[str]:
+    return [i["metadata"]["name"] for i in listed["items"]]
+
+
+def test_later_pages_come_from_the_first_pages_snapshot(api_client: Any, namespace: str) -> None:
+    make_configmaps(api_client, namespace, "a", "b", "c", "d")
+    path = configmaps(namespace)
+    status, first = request(api_client, "GET", path, [("limit", "2")])
+    assert (status, names(first)) == (200, ["a", "b"])
+    core = client.CoreV1Api(api_client)
+    core.delete_namespaced_config_map("c", namespace)
+    make_configmaps(api_client, namespace, "bb")
+    core.patch_namespaced_config_map("d", namespace, {"data": {"changed": "yes"}})
+    token = first["metadata"]["continue"]
+    status, rest = request(api_client, "GET", path, [("continue", token)])
+    assert (status, names(rest)) == (200, ["c", "d", "kube-root-ca.crt"])
+    assert "data" not in rest["items"][1]
+    assert rest["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+
+def test_an_exact_version_lists_the_objects_as_they_were(api_client: Any, namespace: str) -> None:
+    make_configmaps(api_client, namespace, "a", "b")
+    path = configmaps(namespace)
+    version = request(api_client, "GET", path, [])[1]["metadata"]["resourceVersion"]
+    core = client.CoreV1Api(api_client)
+    core.patch_namespaced_config_map("a", namespace, {"metadata": {"labels": {"new": "label"}}})
+    core.delete_namespaced_config_map("b", namespace)
+    make_configmaps(api_client, namespace, "c")
+    exact = [("resourceVersion", version), ("resourceVersionMatch", "Exact")]
+    status, then = request(api_client, "GET", path, exact)
+    assert (status, names(then)) == (200, ["a", "b", "kube-root-ca.crt"])
+    assert "labels" not in then["items"][0]["metadata"]
+    assert then["metadata"]["resourceVersion"] == version
+    labelled = request(api_client, "GET", path, [*exact, ("labelSelector", "new")])[1]
+    assert names(labelled) == []
+    status, now = request(api_client, "GET", path, [("resourceVersion", version)])
+    assert (status, names(now)) == (200, ["a", "c", "kube-root-ca.crt"])
+
+
+def test_versions_outside_the_history_are_410_or_504(
+    api_client: Any, namespace: str, cluster: Any
+) -> None:
+    make_configmaps(api_client, namespace, "a")
+    path = configmaps(namespace)
+    version = int(request(api_client, "GET", path, [])[1]["metadata"]["resourceVersion"])
+    future = str(version + 1_000_000)
+    status, body = request(api_client, "GET", path, [("resourceVersion", future)])
+    assert (status, body["reason"]) == (504, "Timeout")
+    assert body["message"].startswith(f"Timeout: Too large resource version: {future}, current: ")
+    assert body["details"]["causes"] == [
+        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+    ]
+    make_configmaps(api_client, namespace, "b")
+    cluster.run_sync(cluster.cluster.store.compact)
+    exact = [("resourceVersion", str(version)), ("resourceVersionMatch", "Exact")]
+    assert_status(
+        request(api_client, "GET", path, exact),
+        410,
+        "Expired",
+        "The resourceVersion for the provided list is too old.",
+    )
+
+
 def test_write_options_are_validated_per_verb(api_client: Any, namespace: str) -> None:
     path = configmaps(namespace)
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "opts"}}

@@ -25,6 +25,7 @@ from kubelab.cluster.api.selectors import check_field_selector
 from kubelab.cluster.api.writeoptions import check_write_options
 from kubelab.cluster.jsondata import clone
 from kubelab.cluster.resources.base import ResourceStrategy
+from kubelab.cluster.store.objects import TooOld
 
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
 
@@ -311,15 +312,29 @@ def _list(
     strategy = target.strategy
     matches = _filters(options, target)
     continuation = listoptions.decode_continue(options)
-    # Lists are served from the current state; a resourceVersion must still parse.
-    listoptions.resource_version_number(options.resource_version)
-    revision = api.store.revision
-    items = [o for o in api.list(strategy, target.namespace) if matches(o)]
+    asked = listoptions.resource_version_number(options.resource_version)
+    current = api.store.revision
+    if asked > current:
+        raise listoptions.too_large_resource_version(asked, current)
+    # The next page of a list, and an exact version, are read as of that version; anything
+    # else is the current state (which is "not older than" any version already issued).
+    revision = current
+    if continuation is not None and continuation.resource_version > 0:
+        revision = continuation.resource_version
+    elif options.resource_version_match == listoptions.EXACT:
+        revision = asked
+    try:
+        stored = (
+            api.list(strategy, target.namespace)
+            if revision == current
+            else api.list_at(strategy, target.namespace, revision)
+        )
+    except TooOld:
+        if continuation is not None:
+            raise listoptions.ExpiredContinue(continuation.start) from None
+        raise errors.gone(listoptions.LIST_TOO_OLD) from None
+    items = [o for o in stored if matches(o)]
     if continuation is not None:
-        if 0 < continuation.resource_version < api.store.compacted_revision:
-            raise listoptions.ExpiredContinue(continuation.start)
-        if continuation.resource_version > 0:
-            revision = continuation.resource_version
         items = [o for o in items if _start_key(target, o) >= continuation.start]
     list_meta: dict[str, Any] = {"resourceVersion": str(revision)}
     limit = options.page_size

@@ -314,6 +314,22 @@ def _raw_url_base64(token: str, generic: str) -> bytes:
         raise ValueError(f"{generic}: illegal base64 data at input byte 0") from None
 
 
+#: etcd's answer to a read at a compacted revision, as kube-apiserver words it.
+LIST_TOO_OLD = "The resourceVersion for the provided list is too old."
+
+
+def too_large_resource_version(asked: int, current: int) -> errors.APIError:
+    """504 for a version the store has not reached: kube-apiserver waits a few seconds for it,
+    then gives up with this Timeout, which asks the client to retry after a second."""
+    cause = {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+    return errors.APIError(
+        504,
+        "Timeout",
+        f"Timeout: Too large resource version: {asked}, current: {current}",
+        {"causes": [cause], "retryAfterSeconds": 1},
+    )
+
+
 class ExpiredContinue(errors.APIError):
     """410 Expired for a continue token older than the last compaction; the Status carries
     a fresh token that goes on from the same place at the latest resourceVersion."""

@@ -242,6 +242,14 @@ class ObjectAPI:
         matches = getattr(strategy, "stored_object_matches", None)
         return [o for o in items if matches(o)] if matches else items
 
+    def list_at(
+        self, strategy: ResourceStrategy, namespace: str | None, revision: int
+    ) -> list[dict[str, Any]]:
+        """As :meth:`list`, as the objects were at ``revision`` (raises ``TooOld``)."""
+        items = self.store.list_at(self.storage_key(strategy), namespace or None, revision)
+        matches = getattr(strategy, "stored_object_matches", None)
+        return [o for o in items if matches(o)] if matches else items
+
     # --- create --------------------------------------------------------------------------------
 
     def create(

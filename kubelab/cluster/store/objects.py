@@ -142,6 +142,28 @@ class ObjectStore:
         bucket = self._objects.get(key, {})
         return [bucket[identity] for identity in sorted(bucket)]
 
+    def list_at(self, key: str, namespace: str | None, revision: int) -> list[dict[str, Any]]:
+        """Objects under a key as they were at ``revision``, ordered as :meth:`list` orders
+        them: the current ones with every later change undone, from the change history (as
+        etcd reads at an old revision). Raises :class:`TooOld` when the history no longer
+        reaches back that far."""
+        if revision < self._watch_floor():
+            raise TooOld(revision, self._watch_floor())
+        objects = {_identity(o): o for o in self.list(key, namespace)}
+        undone: set[tuple[str, str]] = set()
+        for change in self._history:
+            if change.resource_version <= revision or change.key != key:
+                continue
+            identity = (change.namespace, change.name)
+            if identity in undone or (namespace is not None and change.namespace != namespace):
+                continue
+            undone.add(identity)  # the first later change knows the object as it was then
+            if change.previous is None:
+                objects.pop(identity, None)
+            else:
+                objects[identity] = change.previous
+        return [objects[identity] for identity in sorted(objects)]
+
     def keys(self) -> Iterator[str]:
         return iter(list(self._objects))
 
