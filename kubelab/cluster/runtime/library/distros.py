@@ -16,7 +16,7 @@ BUSYBOX_APPLETS = {
         "echo", "printf", "cat", "grep", "head", "tail", "wc", "tee", "ls", "touch", "rm",
         "mkdir", "cp", "mv", "df", "sleep", "true", "false", "env", "printenv", "date",
         "hostname", "whoami", "id", "pwd", "kill", "ps", "free", "uname", "test", "wget",
-        "nslookup", "tar",
+        "nslookup", "tar", "sort", "uniq", "cut", "base64", "seq", "basename", "dirname",
     )},
     "[": "test", "sh": "sh", "ash": "sh",
 }  # fmt: skip
@@ -25,7 +25,8 @@ GNU_TOOLS = {
     **{name: name for name in (
         "echo", "printf", "cat", "grep", "head", "tail", "wc", "tee", "ls", "touch", "rm",
         "mkdir", "cp", "mv", "df", "sleep", "true", "false", "env", "printenv", "date",
-        "hostname", "whoami", "id", "pwd", "uname", "test", "tar",
+        "hostname", "whoami", "id", "pwd", "uname", "test", "tar", "sort", "uniq", "cut",
+        "base64", "seq", "basename", "dirname",
     )},
     "[": "test",
 }  # fmt: skip

@@ -25,6 +25,8 @@ PROGRAMS = {
                                                   "tail", "wc", "tee")},
     **{name: f"programs.files:{name}" for name in ("touch", "rm", "mkdir", "cp", "mv", "df")},
     "ls": "programs.listing:ls",
+    **{name: f"programs.filters:{name}" for name in ("sort", "uniq", "cut", "base64", "seq",
+                                                     "basename", "dirname")},
     **{name: f"programs.system:{name}" for name in ("sleep", "true", "false", "env", "printenv",
                                                     "date", "hostname", "whoami", "id", "pwd",
                                                     "kill", "ps", "free", "uname", "test")},
