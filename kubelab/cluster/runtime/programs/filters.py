@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64 as b64
 import binascii
 import re
+from collections.abc import Callable
 
 from kubelab.cluster.runtime.process import Process
 from kubelab.cluster.runtime.programs.common import (
@@ -17,6 +18,7 @@ from kubelab.cluster.runtime.programs.common import (
     cannot_open,
     parse_options,
     read_input,
+    tool_name,
 )
 from kubelab.cluster.runtime.streams import from_bytes, to_bytes
 
@@ -41,6 +43,19 @@ async def _read_all(process: Process, names: list[str]) -> str | None:
     return "".join(parts)
 
 
+async def _options_and_text(
+    process: Process, short: str, long: tuple[str, ...] = (), one_file: bool = False
+) -> tuple[dict[str, str], str] | None:
+    """The tool's options and its whole input (only the first operand with ``one_file``);
+    None once a bad option or an unreadable file has been reported."""
+    parsed = await parse_options(process, short, long)
+    if parsed is None:
+        return None
+    options, names = parsed
+    text = await _read_all(process, names[:1] if one_file else names)
+    return None if text is None else (options, text)
+
+
 def _lines(text: str) -> list[str]:
     return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
 
@@ -51,13 +66,10 @@ def _numeric(text: str) -> float:
 
 
 async def sort(process: Process) -> int:
-    parsed = await parse_options(process, "rnuk:t:")
-    if parsed is None:
+    given = await _options_and_text(process, "rnuk:t:")
+    if given is None:
         return 2
-    options, names = parsed
-    text = await _read_all(process, names)
-    if text is None:
-        return 2
+    options, text = given
     separator = options.get("-t")
     field = int(options["-k"].split(",")[0].split(".")[0]) if "-k" in options else 0
 
@@ -91,13 +103,10 @@ async def sort(process: Process) -> int:
 
 
 async def uniq(process: Process) -> int:
-    parsed = await parse_options(process, "cdu")
-    if parsed is None:
+    given = await _options_and_text(process, "cdu", one_file=True)
+    if given is None:
         return 1
-    options, names = parsed
-    text = await _read_all(process, names[:1])
-    if text is None:
-        return 1
+    options, text = given
     groups: list[list[str]] = []
     for line in _lines(text):
         if groups and groups[-1][0] == line:
@@ -169,13 +178,10 @@ async def cut(process: Process) -> int:
 
 
 async def base64(process: Process) -> int:
-    parsed = await parse_options(process, "dw:", ("decode", "wrap="))
-    if parsed is None:
+    given = await _options_and_text(process, "dw:", ("decode", "wrap="), one_file=True)
+    if given is None:
         return 1
-    options, names = parsed
-    text = await _read_all(process, names[:1])
-    if text is None:
-        return 1
+    options, text = given
     data = to_bytes(text)
     if "-d" in options or "--decode" in options:
         try:
@@ -235,28 +241,36 @@ async def seq(process: Process) -> int:
     return 0
 
 
-async def basename(process: Process) -> int:
+async def _path_answer(process: Process, answer: Callable[[list[str]], str]) -> int:
+    """Run a tool that prints one line computed from its operands (``basename``, ``dirname``)."""
     operands = process.argv[1:]
     if not operands:
-        await process.write_err("basename: missing operand\n")
+        name = tool_name(process)
+        hint = "" if busybox_style(process) else f"Try '{name} --help' for more information.\n"
+        await process.write_err(f"{name}: missing operand\n{hint}")
         return 1
+    await process.write_out(answer(operands) + "\n")
+    return 0
+
+
+def _last_component(operands: list[str]) -> str:
     name = operands[0].rstrip("/") or "/"
     name = name.rsplit("/", 1)[-1] if name != "/" else "/"
     if len(operands) > 1 and name != operands[1] and name.endswith(operands[1]):
         name = name[: -len(operands[1])]
-    await process.write_out(name + "\n")
-    return 0
+    return name
+
+
+def _parent(operands: list[str]) -> str:
+    path = operands[0].rstrip("/")
+    if "/" not in path:
+        return "/" if operands[0].startswith("/") else "."
+    return path.rsplit("/", 1)[0].rstrip("/") or "/"
+
+
+async def basename(process: Process) -> int:
+    return await _path_answer(process, _last_component)
 
 
 async def dirname(process: Process) -> int:
-    operands = process.argv[1:]
-    if not operands:
-        await process.write_err("dirname: missing operand\n")
-        return 1
-    path = operands[0].rstrip("/")
-    if "/" not in path:
-        parent = "/" if operands[0].startswith("/") else "."
-    else:
-        parent = path.rsplit("/", 1)[0].rstrip("/") or "/"
-    await process.write_out(parent + "\n")
-    return 0
+    return await _path_answer(process, _parent)
