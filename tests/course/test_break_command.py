@@ -15,7 +15,8 @@ from kubelab.course.commands import EXIT_CODES
 from kubelab.course.loader import COURSE_DIR, load_catalog
 from kubelab.testing import content_lab
 from tests.conftest import Kubectl
-from tests.integration.scenarios.conftest import eventually, fast_cluster, k, ns
+from tests.integration.scenarios.conftest import fast_cluster, k, ns
+from tests.polling import eventually
 
 __all__ = ["fast_cluster", "k", "ns"]
 

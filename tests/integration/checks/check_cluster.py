@@ -8,8 +8,6 @@ pod's status through the ``status`` subresource (:class:`StandInKubelet`).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,17 +15,6 @@ from kubelab.checks.kubeapi import KubeAPI
 
 #: A node name no kubelet owns: pods bound to it are only ever changed by the test.
 STAND_IN_NODE = "stand-in-node"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def create(api: KubeAPI, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import yaml
-from check_cluster import StandInKubelet, create, pod_manifest, wait_until
+from check_cluster import StandInKubelet, create, pod_manifest
 from kubernetes import config
 
 from kubelab.checks import (
@@ -25,6 +25,7 @@ from kubelab.checks import (
 )
 from kubelab.checks.matchers import gte
 from kubelab.cluster.embedded import EmbeddedCluster
+from tests.polling import eventually
 
 READY = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
 
@@ -156,7 +157,7 @@ def test_eventually_absent_waits_for_a_terminating_object(
     stand_in.pod("old")
     pods = api.resource("v1", "Pod")
     api.delete(pods, "old", namespace)
-    wait_until(lambda: api.get(pods, "old", namespace)["metadata"].get("deletionTimestamp"))
+    eventually(lambda: api.get(pods, "old", namespace)["metadata"].get("deletionTimestamp"))
     gone = threading.Timer(1.0, api.delete, args=(pods, "old", namespace, 0))
     gone.start()
     criterion = StateCriterion(

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from check_cluster import create, pod_manifest, wait_until
+from check_cluster import create, pod_manifest
 
 from kubelab.checks import Check, KubeAPI, Outcome, parse_check, run_check
 from kubelab.checks.results import CheckResult
+from tests.polling import eventually
 
 
 def probe(
@@ -219,7 +220,7 @@ def test_data_in_a_pod_without_a_controller_is_not_deleted(api: KubeAPI, namespa
 def test_rollout_history(api: KubeAPI, namespace: str) -> None:
     create(api, namespace, deployment("web", "nginx:1.25"))
     deployments = api.resource("apps/v1", "Deployment")
-    wait_until(
+    eventually(
         lambda: (
             (api.get(deployments, "web", namespace).get("status") or {}).get("readyReplicas") == 1
         )

@@ -12,7 +12,6 @@ real kubelet.)
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ import pytest
 from kubelab.cluster.api.errors import APIError
 from kubelab.cluster.client import PODS, LocalClient
 from kubelab.cluster.embedded import EmbeddedCluster
+from tests.polling import eventually
 
 NODES = ("", "v1", "nodes")
 #: Images from this registry cannot be pulled: their pods never start, as with a real kubelet.
@@ -34,14 +34,7 @@ def _wait_for(
     message: str = "condition",
 ) -> Any:
     """Poll until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        time.sleep(interval)
+    return eventually(condition, timeout, message, interval)
 
 
 class PlayKubelet:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from kubelab.cluster.client import PODS, LocalClient
 from kubelab.cluster.controllers.job import JOBS
 from kubelab.cluster.embedded import EmbeddedCluster
 from kubelab.cluster.resources.printing import parse_time
+from tests.polling import eventually
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 TIME_SCALE = 60
@@ -89,17 +90,6 @@ class Lab:
         return self.cluster.run_sync(self.client.get, JOBS, namespace, name)
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def conditions(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["type"]: c for c in job.get("status", {}).get("conditions") or []}
 
@@ -145,7 +135,7 @@ def active_pods(lab: Lab, ns: str, job: str) -> list[dict[str, Any]]:
 
 def finished(lab: Lab, ns: str, name: str, kind: str = "Complete") -> dict[str, Any]:
     """The Job once it has the ``kind`` condition (read with kubectl)."""
-    return wait_for(
+    return eventually(
         lambda: kind in conditions(j := lab.json("get", "job", name, "-n", ns)) and j, what=kind
     )
 
@@ -207,7 +197,7 @@ def test_job_runs_parallel_pods_until_completions(lab: Lab, ns: str) -> None:
 
 def test_running_pods_carry_the_tracking_finalizer(lab: Lab, ns: str) -> None:
     apply(lab, ns, job_manifest("tracked", command='["sleep", "3600"]'))
-    pod = wait_for(lambda: active_pods(lab, ns, "tracked"), what="a pod")[0]
+    pod = eventually(lambda: active_pods(lab, ns, "tracked"), what="a pod")[0]
     assert pod["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"]
 
 
@@ -287,7 +277,7 @@ def test_indexed_job_gives_each_pod_its_index(lab: Lab, ns: str) -> None:
 
 def test_suspended_job_runs_no_pods_until_resumed(lab: Lab, ns: str) -> None:
     apply(lab, ns, job_manifest("later", "suspend: true"))
-    job = wait_for(
+    job = eventually(
         lambda: "Suspended" in conditions(j := lab.json("get", "job", "later", "-n", ns)) and j
     )
     assert conditions(job)["Suspended"]["reason"] == "JobSuspended"
@@ -304,13 +294,13 @@ def test_suspended_job_runs_no_pods_until_resumed(lab: Lab, ns: str) -> None:
 def test_finished_job_is_deleted_after_its_ttl(lab: Lab, ns: str) -> None:
     apply(lab, ns, job_manifest("brief", "ttlSecondsAfterFinished: 60"))
     job = finished(lab, ns, "brief")
-    wait_for(
+    eventually(
         lambda: "NotFound" in lab.kubectl("get", "job", "brief", "-n", ns, check=False),
         what="the TTL controller",
     )
     complete = parse_time(conditions(job)["Complete"]["lastTransitionTime"])
     assert (lab.cluster.cluster.clock.now() - complete).total_seconds() >= 60
-    wait_for(lambda: not job_pods(lab, ns, "brief"), what="the Job's pods to go with it")
+    eventually(lambda: not job_pods(lab, ns, "brief"), what="the Job's pods to go with it")
 
 
 # --- CronJob ------------------------------------------------------------------------------------
@@ -327,7 +317,7 @@ def test_cronjob_creates_jobs_on_schedule_and_keeps_history(lab: Lab, ns: str) -
         CRONJOB.format(name="tick", extra="successfulJobsHistoryLimit: 2", command='["date"]'),
     )
     cronjob = lab.json("get", "cronjob", "tick", "-n", ns)
-    job = wait_for(lambda: cron_jobs(lab, ns), timeout=5, what="the first scheduled Job")[0]
+    job = eventually(lambda: cron_jobs(lab, ns), timeout=5, what="the first scheduled Job")[0]
     meta = job["metadata"]
     scheduled = meta["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
     assert scheduled.endswith(":00Z")
@@ -352,7 +342,7 @@ def test_cronjob_creates_jobs_on_schedule_and_keeps_history(lab: Lab, ns: str) -
     def history() -> list[dict[str, Any]]:
         return [j for j in cron_jobs(lab, ns) if "Complete" in conditions(j)]
 
-    wait_for(lambda: 1 <= len(history()) <= 2, what="some finished Jobs")
+    eventually(lambda: 1 <= len(history()) <= 2, what="some finished Jobs")
     time.sleep(1.5)
     assert len(history()) <= 2, "older finished Jobs are deleted"
     status = lab.json("get", "cronjob", "tick", "-n", ns)["status"]
@@ -369,8 +359,8 @@ def test_forbid_skips_runs_while_one_is_active(lab: Lab, ns: str) -> None:
         name="single", extra="concurrencyPolicy: Forbid", command='["sleep", "3600"]'
     )
     apply(lab, ns, manifest)
-    first = wait_for(lambda: cron_jobs(lab, ns), timeout=5)[0]["metadata"]["name"]
-    active = wait_for(
+    first = eventually(lambda: cron_jobs(lab, ns), timeout=5)[0]["metadata"]["name"]
+    active = eventually(
         lambda: lab.json("get", "cronjob", "single", "-n", ns)["status"].get("active")
     )
     assert (active[0]["kind"], active[0]["name"]) == ("Job", first)

@@ -17,7 +17,7 @@ import pytest
 from kubelab.cluster.embedded import EmbeddedCluster
 from tests.conftest import Kubectl
 from tests.integration.rbac.conftest import ClassCluster
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 TIME_SCALE = 50.0
 LOST = "kubelab-m02"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
+
+from tests.polling import eventually
 
 QUOTA = """\
 apiVersion: v1
@@ -49,17 +49,6 @@ spec:
 """
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def quota_status(kubectl: Any, namespace: str, name: str) -> dict[str, Any]:
     return json.loads(kubectl("get", "quota", name, "-n", namespace, "-o", "json")).get(
         "status", {}
@@ -69,7 +58,7 @@ def quota_status(kubectl: Any, namespace: str, name: str) -> dict[str, Any]:
 def create_quota(kubectl: Any, namespace: str, name: str, hard: dict[str, str]) -> None:
     lines = "\n".join(f'    {key}: "{value}"' for key, value in hard.items())
     kubectl("apply", "-n", namespace, "-f", "-", input=QUOTA.format(name=name, hard=lines))
-    wait_for(lambda: quota_status(kubectl, namespace, name).get("used"), what="quota status")
+    eventually(lambda: quota_status(kubectl, namespace, name).get("used"), what="quota status")
 
 
 def create_pod(kubectl: Any, namespace: str, name: str, resources: str = REQUESTS) -> Any:
@@ -106,7 +95,7 @@ def test_quota_status_counts_what_the_namespace_holds(kubectl: Any, namespace: s
     for name in ("one", "two"):
         assert create_pod(kubectl, namespace, name).returncode == 0
     kubectl("create", "deployment", "web", "--image=nginx:1.25", "--replicas=0", "-n", namespace)
-    used = wait_for(
+    used = eventually(
         lambda: (
             (u := quota_status(kubectl, namespace, "usage")["used"])["pods"] == "2"
             and u["count/deployments.apps"] == "1"
@@ -119,7 +108,7 @@ def test_quota_status_counts_what_the_namespace_holds(kubectl: Any, namespace: s
     assert ["requests.cpu", "500m", "2"] in [line.split() for line in describe.splitlines()]
 
     kubectl("delete", "pod", "one", "-n", namespace, "--grace-period=0", "--force")
-    wait_for(lambda: quota_status(kubectl, namespace, "usage")["used"]["pods"] == "1")
+    eventually(lambda: quota_status(kubectl, namespace, "usage")["used"]["pods"] == "1")
 
 
 def test_create_beyond_the_quota_is_forbidden(kubectl: Any, namespace: str) -> None:

@@ -9,7 +9,7 @@ import json
 import time
 
 from tests.conftest import Kubectl
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.polling import eventually
+
 PV = """\
 apiVersion: v1
 kind: PersistentVolume
@@ -64,17 +66,6 @@ spec:
 """
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture()
 def volumes(kubectl: Any, namespace: str) -> Iterator[Callable[..., str]]:
     """Make static volumes of a class private to the test; delete them afterwards."""
@@ -107,12 +98,12 @@ def phase(kubectl: Any, *args: str) -> str:
 
 def test_claim_binds_the_smallest_volume_that_fits(kubectl: Any, namespace: str, volumes) -> None:
     small, medium, large = volumes("1Gi"), volumes("5Gi"), volumes("10Gi")
-    wait_for(lambda: phase(kubectl, "pv", small) == "Available", what="Available volumes")
+    eventually(lambda: phase(kubectl, "pv", small) == "Available", what="Available volumes")
     claim = PVC.format(
         name="data", size="3Gi", storage_class=f"storageClassName: manual-{namespace}"
     )
     kubectl("apply", "-n", namespace, "-f", "-", input=claim)
-    wait_for(lambda: phase(kubectl, "pvc", "data", "-n", namespace) == "Bound", what="Bound")
+    eventually(lambda: phase(kubectl, "pvc", "data", "-n", namespace) == "Bound", what="Bound")
 
     pvc = get(kubectl, "pvc", "data", "-n", namespace)
     assert pvc["spec"]["volumeName"] == medium
@@ -143,9 +134,9 @@ def test_retained_volume_is_released_when_its_claim_goes(
         name="keep", size="1Gi", storage_class=f"storageClassName: manual-{namespace}"
     )
     kubectl("apply", "-n", namespace, "-f", "-", input=claim)
-    wait_for(lambda: phase(kubectl, "pvc", "keep", "-n", namespace) == "Bound")
+    eventually(lambda: phase(kubectl, "pvc", "keep", "-n", namespace) == "Bound")
     kubectl("delete", "pvc", "keep", "-n", namespace)
-    wait_for(lambda: phase(kubectl, "pv", volume) == "Released", what="Released")
+    eventually(lambda: phase(kubectl, "pv", volume) == "Released", what="Released")
     assert get(kubectl, "pv", volume)["spec"]["claimRef"]["name"] == "keep"
     kubectl("apply", "-n", namespace, "-f", "-", input=claim)
     time.sleep(0.3)
@@ -155,7 +146,7 @@ def test_retained_volume_is_released_when_its_claim_goes(
 def test_unmatched_claim_without_class_waits_with_an_event(kubectl: Any, namespace: str) -> None:
     claim = PVC.format(name="nothing", size="1Gi", storage_class='storageClassName: ""')
     kubectl("apply", "-n", namespace, "-f", "-", input=claim)
-    events = wait_for(
+    events = eventually(
         lambda: (
             "no persistent volumes available for this claim and no storage class is set"
             in (out := kubectl("describe", "pvc", "nothing", "-n", namespace))
@@ -178,7 +169,7 @@ def test_default_class_provisions_a_hostpath_volume(kubectl: Any, namespace: str
         "-",
         input=PVC.format(name="web", size="1Gi", storage_class=""),
     )
-    wait_for(lambda: phase(kubectl, "pvc", "web", "-n", namespace) == "Bound", what="Bound")
+    eventually(lambda: phase(kubectl, "pvc", "web", "-n", namespace) == "Bound", what="Bound")
     pvc = get(kubectl, "pvc", "web", "-n", namespace)
     uid = pvc["metadata"]["uid"]
     assert pvc["spec"]["storageClassName"] == "standard"
@@ -204,7 +195,7 @@ def test_default_class_provisions_a_hostpath_volume(kubectl: Any, namespace: str
     assert f"Successfully provisioned volume pvc-{uid}" in describe
 
     kubectl("delete", "pvc", "web", "-n", namespace)
-    wait_for(
+    eventually(
         lambda: "NotFound" in kubectl.run("get", "pv", f"pvc-{uid}", check=False).stderr,
         what="the Delete reclaim policy",
     )
@@ -232,7 +223,7 @@ volumeBindingMode: WaitForFirstConsumer
             name="late", size="1Gi", storage_class=f"storageClassName: {storage_class}"
         )
         kubectl("apply", "-n", namespace, "-f", "-", input=claim)
-        wait_for(
+        eventually(
             lambda: (
                 "waiting for first consumer to be created before binding"
                 in kubectl("describe", "pvc", "late", "-n", namespace)
@@ -241,7 +232,7 @@ volumeBindingMode: WaitForFirstConsumer
         )
         assert phase(kubectl, "pvc", "late", "-n", namespace) == "Pending"
         kubectl("apply", "-n", namespace, "-f", "-", input=POD.format(name="user", claim="late"))
-        wait_for(lambda: phase(kubectl, "pvc", "late", "-n", namespace) == "Bound", what="Bound")
+        eventually(lambda: phase(kubectl, "pvc", "late", "-n", namespace) == "Bound", what="Bound")
         pvc = get(kubectl, "pvc", "late", "-n", namespace)
         node = get(kubectl, "pod", "user", "-n", namespace)["spec"]["nodeName"]
         assert pvc["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == node

@@ -7,25 +7,13 @@ kinds in a group of its own (``t1a2b3c4d.example.com``) and never collides with 
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+from tests.polling import eventually
 
 
 @pytest.fixture()
@@ -116,7 +104,7 @@ class CRDKit:
 
     widget = staticmethod(widget_crd)
     short_name = staticmethod(short_name)
-    wait_for = staticmethod(wait_for)
+    wait_for = staticmethod(eventually)
 
     def __init__(self, kubectl: Any) -> None:
         self.kubectl = kubectl

@@ -21,9 +21,9 @@ from kubelab import tools
 from kubelab.cluster import charts
 from kubelab.cluster.embedded import EmbeddedCluster
 from tests.conftest import InstalledCommand, Kubectl
-from tests.integration.scenarios.conftest import eventually, fast_cluster, k, ns
+from tests.integration.scenarios.conftest import fast_cluster, k, ns
 
-__all__ = ["Helm", "eventually", "fast_cluster", "k", "ns", "release_record"]
+__all__ = ["Helm", "fast_cluster", "k", "ns", "release_record"]
 
 HELM = tools.helm_path()
 

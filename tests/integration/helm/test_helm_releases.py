@@ -11,7 +11,8 @@ import yaml
 
 from kubelab.cluster import charts
 from tests.conftest import Kubectl
-from tests.integration.helm.conftest import Helm, eventually, release_record
+from tests.integration.helm.conftest import Helm, release_record
+from tests.polling import eventually
 
 WEBAPP_SOURCE = charts.COURSE_CHARTS / "webapp"
 CHART_VERSION = yaml.safe_load((WEBAPP_SOURCE / "Chart.yaml").read_text())["version"]

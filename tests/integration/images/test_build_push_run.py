@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,9 @@ import pytest
 from kubelab.cluster.embedded import EmbeddedCluster
 from kubelab.images import build, push
 from tests.conftest import Kubectl
+from tests.polling import eventually
 
 DEMO_APP = Path(__file__).resolve().parents[3] / "kubelab" / "course" / "apps" / "demo-app"
-
-
-def wait_for(check, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"not reached in {timeout}s; last: {last!r}")
 
 
 def deploy(kubectl: Kubectl, namespace: str, name: str, image: str) -> None:
@@ -41,7 +30,7 @@ def deploy(kubectl: Kubectl, namespace: str, name: str, image: str) -> None:
 
 def through_service(kubectl: Kubectl, namespace: str, name: str, path: str = "") -> str:
     proxy = f"/api/v1/namespaces/{namespace}/services/{name}:80/proxy/{path}"
-    return wait_for(lambda: kubectl.run("get", "--raw", proxy, check=False).stdout)
+    return eventually(lambda: kubectl.run("get", "--raw", proxy, check=False).stdout)
 
 
 @pytest.fixture()
@@ -95,7 +84,7 @@ def test_demo_app_runs_from_the_pushed_image(
         page = through_service(kubectl, namespace, "web")
         return page if "<p>Built by the class</p>" in page else None
 
-    wait_for(new_page)
+    eventually(new_page)
 
 
 def test_a_name_never_pushed_cannot_be_pulled(
@@ -114,7 +103,7 @@ def test_a_name_never_pushed_cannot_be_pulled(
             else None
         )
 
-    wait_for(waiting_reason)
+    eventually(waiting_reason)
     events = kubectl("get", "events", "-n", namespace, "-o", "json")
     messages = [event["message"] for event in json.loads(events)["items"]]
     assert any(

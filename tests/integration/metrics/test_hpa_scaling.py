@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from kubelab.cluster.embedded import EmbeddedCluster
 from kubelab.cluster.resources.printing import parse_time
 from tests.conftest import Kubectl
+from tests.polling import eventually
 
 TIME_SCALE = 20.0
 NAMESPACE = "autoscaling"
@@ -59,16 +59,6 @@ def fast_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedC
 @pytest.fixture()
 def k(fast_cluster: EmbeddedCluster, tmp_path: Path) -> Kubectl:
     return Kubectl(fast_cluster.kubeconfig, tmp_path)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.25)
 
 
 def hpa(k: Kubectl) -> dict[str, Any]:

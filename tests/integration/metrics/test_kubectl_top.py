@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from kubernetes import client
 
 from tests.conftest import Kubectl
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+from tests.polling import eventually
 
 
 @pytest.fixture()

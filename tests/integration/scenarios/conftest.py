@@ -3,8 +3,7 @@ twenty times real speed, so a crash loop or a CronJob shows its behaviour in sec
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +40,3 @@ def container_status(k: Kubectl, namespace: str, pod: str) -> dict[str, Any]:
 def waiting_reason(k: Kubectl, namespace: str, pod: str) -> str | None:
     """Why the pod's first container is waiting (``ImagePullBackOff``, ...), or None."""
     return container_status(k, namespace, pod).get("state", {}).get("waiting", {}).get("reason")
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
-    """Poll ``check`` until it returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")

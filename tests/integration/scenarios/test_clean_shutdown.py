@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import Kubectl
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 DESTROYED = "Task was destroyed but it is pending"
 

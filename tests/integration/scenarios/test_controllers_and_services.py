@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 
 def _apply(k, ns, manifest):

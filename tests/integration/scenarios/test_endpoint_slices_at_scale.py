@@ -13,7 +13,8 @@ import pytest
 from kubelab.cluster.controllers.endpoints import MAX_CAPACITY, truncate
 from kubelab.cluster.embedded import EmbeddedCluster
 from tests.conftest import Kubectl, fresh_namespace
-from tests.integration.scenarios.conftest import TIME_SCALE, eventually
+from tests.integration.scenarios.conftest import TIME_SCALE
+from tests.polling import eventually
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from tests.integration.scenarios.conftest import (
     container_status,
-    eventually,
     waiting_reason,
 )
+from tests.polling import eventually
 
 
 def test_set_image_replaces_an_image_that_cannot_be_pulled(k, ns):

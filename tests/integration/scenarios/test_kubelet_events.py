@@ -9,9 +9,9 @@ import re
 from kubelab.cluster.kubelet.images import go_duration
 from tests.integration.scenarios.conftest import (
     container_status,
-    eventually,
     waiting_reason,
 )
+from tests.polling import eventually
 
 #: A pull time as the kubelet prints it, a Go duration cut to milliseconds (``812ms``,
 #: ``1.239s``, ``2s``; never ``0.812s`` or ``2.000s``).

@@ -15,7 +15,8 @@ import pytest
 from kubelab.cluster.embedded import EmbeddedCluster
 from kubelab.cluster.store.objects import ObjectStore
 from tests.conftest import Kubectl, fresh_namespace
-from tests.integration.scenarios.conftest import TIME_SCALE, eventually
+from tests.integration.scenarios.conftest import TIME_SCALE
+from tests.polling import eventually
 
 MAX_PODS = 300
 

@@ -14,7 +14,8 @@ from kubelab.cluster.embedded import EmbeddedCluster
 from kubelab.cluster.kubelet.node import node_name
 from kubelab.cluster.store.objects import ObjectStore
 from tests.conftest import Kubectl
-from tests.integration.scenarios.conftest import TIME_SCALE, eventually
+from tests.integration.scenarios.conftest import TIME_SCALE
+from tests.polling import eventually
 
 #: Six addresses: the bridge takes the first, five are left for pods.
 NARROW_RANGE = "10.244.0.0/29"

@@ -9,7 +9,8 @@ import json
 import re
 import time
 
-from tests.integration.scenarios.conftest import TIME_SCALE, container_status, eventually
+from tests.integration.scenarios.conftest import TIME_SCALE, container_status
+from tests.polling import eventually
 
 
 def _pod(k, ns, name):

@@ -8,7 +8,8 @@ import json
 from kubernetes import client, config, watch
 
 from tests.conftest import Kubectl
-from tests.integration.scenarios.conftest import eventually, waiting_reason
+from tests.integration.scenarios.conftest import waiting_reason
+from tests.polling import eventually
 
 
 def last_status_before_deletion(k: Kubectl, namespace: str, pods: list[str]) -> dict[str, dict]:

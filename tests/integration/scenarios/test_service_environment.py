@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 
 def _service(k, ns: str, name: str, ports: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from tests.conftest import Kubectl
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 
 def _apply(k: Kubectl, ns: str, *manifests: dict[str, Any]) -> None:

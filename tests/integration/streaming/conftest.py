@@ -23,18 +23,6 @@ KUBECTL = Path(sys.executable).parent / "kubectl"
 READY_TIMEOUT = "60s"
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "it") -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def run_kubectl(
     kubectl: Any,
     *args: str,

@@ -9,7 +9,7 @@ import urllib3
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.integration.streaming.conftest import wait_for
+from tests.polling import eventually
 
 NOT_READY = """\
 apiVersion: v1
@@ -31,7 +31,7 @@ spec:
 def web(kubectl, namespace, ready_pod) -> str:
     ready_pod("web", "--image=nginx", "--labels=app=web", "--port=80")
     kubectl("expose", "pod", "web", "--port=80", "-n", namespace)
-    wait_for(
+    eventually(
         lambda: kubectl(
             "get",
             "endpoints",
@@ -60,7 +60,7 @@ def test_service_proxy_returns_the_page(kubectl, namespace, web):
 
 def test_service_without_endpoints_is_unavailable(kubectl, namespace):
     kubectl("create", "service", "clusterip", "nothing", "--tcp=80", "-n", namespace)
-    wait_for(
+    eventually(
         lambda: (
             kubectl.run("get", "endpoints", "nothing", "-n", namespace, check=False).returncode == 0
         ),
@@ -75,7 +75,7 @@ def test_service_without_endpoints_is_unavailable(kubectl, namespace):
 def test_service_without_ready_endpoints_is_unavailable(kubectl, namespace):
     kubectl("apply", "-n", namespace, "-f", "-", input=NOT_READY)
     kubectl("expose", "pod", "unready", "--port=80", "-n", namespace)
-    wait_for(
+    eventually(
         lambda: kubectl(
             "get",
             "endpoints",

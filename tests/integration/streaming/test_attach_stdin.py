@@ -16,7 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.streaming.conftest import KUBECTL, pod_phase, run_kubectl, wait_for
+from tests.integration.streaming.conftest import KUBECTL, pod_phase, run_kubectl
+from tests.polling import eventually
 
 TRANSPORTS = {
     "websocket": {},
@@ -159,7 +160,7 @@ def test_typing_is_echoed_and_edited_like_a_terminal(kubectl, namespace, termina
     shell.type(b"true\r")
     shell.type(b"\x04")
     assert shell.exit_code() == 0
-    wait_for(lambda: pod_phase(kubectl, namespace, "edit") == "Succeeded", what="completion")
+    eventually(lambda: pod_phase(kubectl, namespace, "edit") == "Succeeded", what="completion")
 
 
 def test_attach_it_reaches_the_running_shell(kubectl, namespace, terminal):
@@ -176,7 +177,7 @@ def test_attach_it_reaches_the_running_shell(kubectl, namespace, terminal):
     second.read_until(b"kept\r\n/ # ")
     second.type(b"exit\r")
     assert second.exit_code() == 0
-    wait_for(lambda: pod_phase(kubectl, namespace, "held") == "Succeeded", what="completion")
+    eventually(lambda: pod_phase(kubectl, namespace, "held") == "Succeeded", what="completion")
 
 
 def test_attach_i_feeds_lines_and_leaves_stdin_open(kubectl, namespace, transport):
@@ -191,7 +192,7 @@ def test_attach_i_feeds_lines_and_leaves_stdin_open(kubectl, namespace, transpor
                          input="echo two >&2\nexit 4\n", env=transport)  # fmt: skip
     assert second.returncode == 0
     assert second.stderr.splitlines()[-1] == "two"
-    wait_for(lambda: pod_phase(kubectl, namespace, "reader") == "Failed", what="the exit")
+    eventually(lambda: pod_phase(kubectl, namespace, "reader") == "Failed", what="the exit")
     exit_code = "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}"
     state = kubectl("get", "pod", "reader", "-n", namespace, "-o", exit_code)
     assert state == "4"
@@ -202,7 +203,7 @@ def test_stdin_once_ends_the_shell_after_the_first_session(kubectl, namespace, t
     result = run_kubectl(kubectl, "attach", "-i", "once", "-n", namespace,
                          input="echo only once\n", env=transport)  # fmt: skip
     assert (result.returncode, result.stdout) == (0, "only once\n")
-    wait_for(lambda: pod_phase(kubectl, namespace, "once") == "Succeeded", what="completion")
+    eventually(lambda: pod_phase(kubectl, namespace, "once") == "Succeeded", what="completion")
 
 
 def test_run_i_pipes_a_script_into_the_shell(kubectl, namespace, transport):
@@ -217,4 +218,4 @@ def test_run_i_pipes_a_script_into_the_shell(kubectl, namespace, transport):
 
 def test_without_stdin_the_main_process_reads_end_of_file(kubectl, namespace, transport):
     kubectl("run", "cat", "-n", namespace, "--image=busybox", "--restart=Never", "--", "cat")
-    wait_for(lambda: pod_phase(kubectl, namespace, "cat") == "Succeeded", what="cat to finish")
+    eventually(lambda: pod_phase(kubectl, namespace, "cat") == "Succeeded", what="cat to finish")

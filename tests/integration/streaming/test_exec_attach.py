@@ -12,7 +12,8 @@ import pytest
 from kubernetes import client
 from kubernetes.stream import stream
 
-from tests.integration.streaming.conftest import KUBECTL, pod_phase, run_kubectl, wait_for
+from tests.integration.streaming.conftest import KUBECTL, pod_phase, run_kubectl
+from tests.polling import eventually
 
 #: kubectl's own transports: WebSockets by default, SPDY when they are switched off.
 TRANSPORTS = {
@@ -125,7 +126,7 @@ def test_exec_in_a_container_that_is_not_running(kubectl, namespace, transport):
 
 def test_exec_in_a_completed_pod_is_refused_by_kubectl(kubectl, namespace):
     kubectl("run", "done", "-n", namespace, "--image=busybox", "--restart=Never", "--", "true")
-    wait_for(lambda: pod_phase(kubectl, namespace, "done") == "Succeeded", what="completion")
+    eventually(lambda: pod_phase(kubectl, namespace, "done") == "Succeeded", what="completion")
     result = kubectl.run("exec", "done", "-n", namespace, "--", "ls", check=False)
     assert result.stderr == (
         "error: cannot exec into a container in a completed pod; current phase is Succeeded\n"

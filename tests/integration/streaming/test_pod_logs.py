@@ -8,7 +8,8 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.integration.streaming.conftest import pod_phase, run_kubectl, wait_for
+from tests.integration.streaming.conftest import pod_phase, run_kubectl
+from tests.polling import eventually
 
 THREE_LINES = ["sh", "-c", "echo one; echo two; echo three >&2; sleep 3600"]
 TWO_CONTAINERS = """\
@@ -56,7 +57,7 @@ def test_follow_streams_until_the_container_exits(kubectl, namespace, background
     script = "for i in 1 2 3; do echo tick $i; sleep 1; done"
     kubectl("run", "ticker", "-n", namespace, "--image=busybox", "--restart=Never", "--",
             "sh", "-c", script)  # fmt: skip
-    wait_for(lambda: pod_phase(kubectl, namespace, "ticker") != "Pending", what="ticker to start")
+    eventually(lambda: pod_phase(kubectl, namespace, "ticker") != "Pending", what="ticker to start")
     follower = background("logs", "-f", "ticker", "-n", namespace)
     follower.wait_for_line(r"^tick 1$", timeout=15)
     assert follower.process.poll() is None, "logs -f ended while the container still runs"
@@ -74,7 +75,7 @@ def test_previous_shows_the_instance_before_the_restart(kubectl, namespace):
                         "-o", "jsonpath={.status.containerStatuses[0].restartCount}")  # fmt: skip
         return count not in ("", "0")
 
-    wait_for(restarted, timeout=60, what="a restart")
+    eventually(restarted, timeout=60, what="a restart")
     assert kubectl("logs", "crash", "-n", namespace, "--previous") == "attempt\n"
 
 
@@ -100,7 +101,7 @@ def test_a_container_that_cannot_start_says_why(kubectl, namespace):
         result = kubectl.run("logs", "broken", "-n", namespace, check=False)
         return result.stderr if result.stderr in expected else None
 
-    wait_for(refused, timeout=30, what="the image pull error")
+    eventually(refused, timeout=30, what="the image pull error")
 
 
 def test_a_waiting_container_reports_its_reason(kubectl, namespace):
@@ -123,7 +124,7 @@ spec:
         result = kubectl.run("logs", "needs-config", "-n", namespace, check=False)
         return result.stderr if "CreateContainerConfigError" in result.stderr else None
 
-    message = wait_for(refused, timeout=30, what="the config error")
+    message = eventually(refused, timeout=30, what="the config error")
     assert message == (
         'Error from server (BadRequest): container "app" in pod "needs-config" is waiting to '
         "start: CreateContainerConfigError\n"

@@ -11,7 +11,7 @@ import yaml
 
 from kubelab import show
 from kubelab.connect import select
-from tests.integration.scenarios.conftest import eventually
+from tests.polling import eventually
 
 NS = "{http://www.w3.org/2000/svg}"
 
