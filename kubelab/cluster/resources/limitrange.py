@@ -66,59 +66,25 @@ def _comparison_errors(limit: dict[str, Any], path: str) -> list[FieldError]:
         lists["defaultRequest"],
         lists["maxLimitRequestRatio"],
     )
+    least, most = (low, "min value"), (high, "max value")
+    request_side = (request, "default request value")
+    # (field reported, whose value it shows, the side that must not be greater, the other)
+    order_rules = (
+        ("min", low, least, most),
+        ("defaultRequest", request, least, request_side),
+        ("defaultRequest", request, request_side, most),
+        ("defaultRequest", request, request_side, (default, "default limit value")),
+        ("default", low, least, (default, "default value")),
+        ("default", high, (default, "default value"), most),
+    )
     errors: list[FieldError] = []
     names = set().union(*(lists[key].keys() for key in _LISTS))
     for name in sorted(names):
         at = f"[{name}]"
-        if name in low and name in high and low[name] > high[name]:
-            errors.append(
-                invalid(
-                    f"{path}.min{at}",
-                    str(low[name]),
-                    f"min value {low[name]} is greater than max value {high[name]}",
-                )
-            )
-        if name in request and name in low and low[name] > request[name]:
-            errors.append(
-                invalid(
-                    f"{path}.defaultRequest{at}",
-                    str(request[name]),
-                    f"min value {low[name]} is greater than default request value {request[name]}",
-                )
-            )
-        if name in request and name in high and request[name] > high[name]:
-            errors.append(
-                invalid(
-                    f"{path}.defaultRequest{at}",
-                    str(request[name]),
-                    f"default request value {request[name]} is greater than max value {high[name]}",
-                )
-            )
-        if name in request and name in default and request[name] > default[name]:
-            errors.append(
-                invalid(
-                    f"{path}.defaultRequest{at}",
-                    str(request[name]),
-                    f"default request value {request[name]} is greater than default limit value "
-                    f"{default[name]}",
-                )
-            )
-        if name in default and name in low and low[name] > default[name]:
-            errors.append(
-                invalid(
-                    f"{path}.default{at}",
-                    str(low[name]),
-                    f"min value {low[name]} is greater than default value {default[name]}",
-                )
-            )
-        if name in default and name in high and default[name] > high[name]:
-            errors.append(
-                invalid(
-                    f"{path}.default{at}",
-                    str(high[name]),
-                    f"default value {default[name]} is greater than max value {high[name]}",
-                )
-            )
+        for field, shown, (smaller, smaller_is), (larger, larger_is) in order_rules:
+            if name in smaller and name in larger and smaller[name] > larger[name]:
+                text = f"{smaller_is} {smaller[name]} is greater than {larger_is} {larger[name]}"
+                errors.append(invalid(f"{path}.{field}{at}", str(shown[name]), text))
         if name in ratio and ratio[name] < Quantity.parse(1):
             errors.append(
                 invalid(

@@ -595,6 +595,48 @@ def invalid_selector(path: str, selector: dict[str, Any] | None, detail: str) ->
     return invalid_rendered(path, rendered, detail)
 
 
+def _requirement_errors(
+    requirement: dict[str, Any], path: str, numeric_operators: bool, strict_values: bool
+) -> list[FieldError]:
+    """One ``matchExpressions`` entry. Label selectors take In, NotIn, Exists and DoesNotExist;
+    node selectors also Gt and Lt (``numeric_operators``), and check that values are valid
+    label values only where upstream does (``strict_values``)."""
+    errors: list[FieldError] = []
+    operator = requirement.get("operator", "")
+    values = requirement.get("values") or []
+    values_path = at(path, "values")
+    if operator in ("In", "NotIn"):
+        if not values:
+            errors.append(
+                required(values_path, "must be specified when `operator` is 'In' or 'NotIn'")
+            )
+    elif operator in ("Exists", "DoesNotExist"):
+        if values:
+            errors.append(
+                forbidden_field(
+                    values_path,
+                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                )
+            )
+    elif numeric_operators and operator in ("Gt", "Lt"):
+        if len(values) != 1:
+            errors.append(
+                required(
+                    values_path, "must be specified single value when `operator` is 'Lt' or 'Gt'"
+                )
+            )
+    else:
+        errors.append(invalid(at(path, "operator"), operator, "not a valid selector operator"))
+    errors += label_name_errors(str(requirement.get("key", "")), at(path, "key"))
+    if strict_values:
+        for index, value in enumerate(values):
+            errors += [
+                invalid(at(values_path, index), value, msg)
+                for msg in label_value_errors(str(value))
+            ]
+    return errors
+
+
 def validate_label_selector(selector: Any, path: str) -> list[FieldError]:
     """``ValidateLabelSelector`` (strict: label values in expressions must be valid)."""
     errors: list[FieldError] = []
@@ -602,35 +644,7 @@ def validate_label_selector(selector: Any, path: str) -> list[FieldError]:
         return errors
     errors += label_map_errors(selector.get("matchLabels"), at(path, "matchLabels"))
     for i, expr in enumerate(_dicts(selector.get("matchExpressions"))):
-        expr_path = at(path, "matchExpressions", i)
-        operator = expr.get("operator", "")
-        values = expr.get("values") or []
-        if operator in ("In", "NotIn"):
-            if not values:
-                errors.append(
-                    required(
-                        at(expr_path, "values"),
-                        "must be specified when `operator` is 'In' or 'NotIn'",
-                    )
-                )
-        elif operator in ("Exists", "DoesNotExist"):
-            if values:
-                errors.append(
-                    forbidden_field(
-                        at(expr_path, "values"),
-                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                    )
-                )
-        else:
-            errors.append(
-                invalid(at(expr_path, "operator"), operator, "not a valid selector operator")
-            )
-        errors += label_name_errors(str(expr.get("key", "")), at(expr_path, "key"))
-        for j, value in enumerate(values):
-            errors += [
-                invalid(at(expr_path, "values", j), value, msg)
-                for msg in label_value_errors(str(value))
-            ]
+        errors += _requirement_errors(expr, at(path, "matchExpressions", i), False, True)
     return errors
 
 
@@ -1402,44 +1416,7 @@ def _node_selector_term_errors(term: Any, path: str, strict_values: bool) -> lis
     if not isinstance(term, dict):
         return errors
     for j, req in enumerate(_dicts(term.get("matchExpressions"))):
-        req_path = at(path, "matchExpressions", j)
-        operator = req.get("operator", "")
-        values = req.get("values") or []
-        if operator in ("In", "NotIn"):
-            if not values:
-                errors.append(
-                    required(
-                        at(req_path, "values"),
-                        "must be specified when `operator` is 'In' or 'NotIn'",
-                    )
-                )
-        elif operator in ("Exists", "DoesNotExist"):
-            if values:
-                errors.append(
-                    forbidden_field(
-                        at(req_path, "values"),
-                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                    )
-                )
-        elif operator in ("Gt", "Lt"):
-            if len(values) != 1:
-                errors.append(
-                    required(
-                        at(req_path, "values"),
-                        "must be specified single value when `operator` is 'Lt' or 'Gt'",
-                    )
-                )
-        else:
-            errors.append(
-                invalid(at(req_path, "operator"), operator, "not a valid selector operator")
-            )
-        errors += label_name_errors(str(req.get("key", "")), at(req_path, "key"))
-        if strict_values:
-            for k, value in enumerate(values):
-                errors += [
-                    invalid(at(req_path, "values", k), value, msg)
-                    for msg in label_value_errors(str(value))
-                ]
+        errors += _requirement_errors(req, at(path, "matchExpressions", j), True, strict_values)
     return errors
 
 

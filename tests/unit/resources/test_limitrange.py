@@ -88,3 +88,29 @@ def test_default_table():
     assert STRATEGY.columns[1].type == "date"
     row = STRATEGY.row(limit_range(), datetime(2026, 1, 2, tzinfo=UTC))
     assert row == ["defaults", "2026-01-01T00:00:00Z"]
+
+
+def test_every_ordering_rule_names_the_field_and_both_values():
+    """min <= defaultRequest <= default <= max, each pair reported as ValidateLimitRange does,
+    in its order (defaulting leaves the given values alone)."""
+    obj = limit_range(
+        {
+            "type": "Container",
+            "min": {"cpu": "4"},
+            "defaultRequest": {"cpu": "3"},
+            "default": {"cpu": "2"},
+            "max": {"cpu": "1"},
+        }
+    )
+    prefix = "spec.limits[0]."
+    assert messages(obj) == [
+        f'{prefix}min[cpu]: Invalid value: "4": min value 4 is greater than max value 1',
+        f'{prefix}defaultRequest[cpu]: Invalid value: "3": min value 4 is greater than default '
+        "request value 3",
+        f'{prefix}defaultRequest[cpu]: Invalid value: "3": default request value 3 is greater '
+        "than max value 1",
+        f'{prefix}defaultRequest[cpu]: Invalid value: "3": default request value 3 is greater '
+        "than default limit value 2",
+        f'{prefix}default[cpu]: Invalid value: "4": min value 4 is greater than default value 2',
+        f'{prefix}default[cpu]: Invalid value: "1": default value 2 is greater than max value 1',
+    ]

@@ -534,3 +534,50 @@ def test_selector_matching() -> None:
 def test_selector_conversion_errors() -> None:
     with pytest.raises(SelectorError):
         selector_string({"matchExpressions": [{"key": "a", "operator": "In", "values": []}]})
+
+
+def test_selector_requirements_are_checked_per_operator():
+    """Label selectors know In, NotIn, Exists and DoesNotExist; node affinity adds Gt and Lt,
+    and checks values as label values only in its required terms."""
+    expressions = [
+        {"key": "tier", "operator": "In"},
+        {"key": "tier", "operator": "Exists", "values": ["x"]},
+        {"key": "cores", "operator": "Gt", "values": ["1", "2"]},
+        {"key": "bad key!", "operator": "NotIn", "values": ["not a value!"]},
+    ]
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": expressions}]
+            },
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 1, "preference": {"matchExpressions": expressions[3:]}}
+            ],
+        },
+        "podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"topologyKey": "zone", "labelSelector": {"matchExpressions": expressions[2:3]}}
+            ]
+        },
+    }
+    found = messages(spec(affinity=affinity))
+    node = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+    term = f"{node}nodeSelectorTerms[0].matchExpressions"
+    preferred = "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+    pod = "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
+    expected = [
+        f"{term}[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+        f"{term}[1].values: Forbidden: may not be specified when `operator` is 'Exists' or "
+        "'DoesNotExist'",
+        f"{term}[2].values: Required value: must be specified single value when `operator` is "
+        "'Lt' or 'Gt'",
+        f'{pod}.labelSelector.matchExpressions[0].operator: Invalid value: "Gt": not a valid '
+        "selector operator",
+    ]
+    for message in expected:
+        assert message in found
+    assert any(m.startswith(f'{term}[3].key: Invalid value: "bad key!"') for m in found)
+    assert any(m.startswith(f'{term}[3].values[0]: Invalid value: "not a value!"') for m in found)
+    preference = f"{preferred}.preference.matchExpressions[0]"
+    assert any(m.startswith(f"{preference}.key:") for m in found)
+    assert not any(m.startswith(f"{preference}.values[0]") for m in found)
