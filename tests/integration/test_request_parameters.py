@@ -4,6 +4,7 @@ and kubectl; good ones keep working (pages, streaming lists, graceful deletes)."
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -269,7 +270,13 @@ def test_versions_outside_the_history_are_410_or_504(
     assert body["details"]["causes"] == [
         {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
     ]
-    make_configmaps(api_client, namespace, "b")
+    # A version just ahead is waited for: here the next write makes it current.
+    ahead = int(request(api_client, "GET", path, [])[1]["metadata"]["resourceVersion"]) + 1
+    writer = threading.Timer(0.5, make_configmaps, (api_client, namespace, "b"))
+    writer.start()
+    status, listed = request(api_client, "GET", path, [("resourceVersion", str(ahead))])
+    writer.join()
+    assert status == 200 and int(listed["metadata"]["resourceVersion"]) >= ahead
     cluster.run_sync(cluster.cluster.store.compact)
     exact = [("resourceVersion", str(version)), ("resourceVersionMatch", "Exact")]
     assert_status(

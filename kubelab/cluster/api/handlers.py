@@ -9,6 +9,7 @@ themselves in :data:`SUBRESOURCE_HANDLERS`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -187,6 +188,7 @@ async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web
             options = listoptions.parse(request.query)
             if options.watch:
                 return await _watch(request, api, target, options)
+            await _wait_for_version(api, options)
             return _list(request, api, target, options)
         if method == "POST":
             return await _create(request, api, target)
@@ -276,6 +278,9 @@ async def _create(request: web.Request, api: ObjectAPI, target: Target) -> web.R
 
 # --- list and watch --------------------------------------------------------------------------
 
+#: How long (real seconds) a list from a future resourceVersion waits for it, as upstream.
+TOO_LARGE_VERSION_WAIT_SECONDS = 3.0
+
 
 def _filters(options: ListOptions, target: Target) -> Callable[[dict[str, Any]], bool]:
     """The predicate a list, watch or deletecollection applies; a field the kind cannot be
@@ -304,6 +309,16 @@ def _start_key(target: Target, obj: dict[str, Any]) -> str:
     if target.strategy.namespaced and not target.namespace:
         return f"{meta.get('namespace', '')}/{meta['name']}"
     return meta["name"]
+
+
+async def _wait_for_version(api: ObjectAPI, options: ListOptions) -> None:
+    """Give a list from a version the store has not reached yet a few seconds to get there, as
+    the watch cache does before it answers "Too large resource version"."""
+    asked = listoptions.resource_version_number(options.resource_version)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TOO_LARGE_VERSION_WAIT_SECONDS
+    while api.store.revision < asked and loop.time() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def _list(

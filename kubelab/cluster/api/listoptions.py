@@ -319,8 +319,8 @@ LIST_TOO_OLD = "The resourceVersion for the provided list is too old."
 
 
 def too_large_resource_version(asked: int, current: int) -> errors.APIError:
-    """504 for a version the store has not reached: kube-apiserver waits a few seconds for it,
-    then gives up with this Timeout, which asks the client to retry after a second."""
+    """504 for a version the store has not reached, after waiting for it: a Timeout that asks
+    the client to retry after a second."""
     cause = {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
     return errors.APIError(
         504,
