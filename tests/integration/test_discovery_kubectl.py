@@ -25,6 +25,13 @@ from kubelab.cluster.resources.base import ResourceStrategy
 from kubelab.cluster.resources.registry import Registry
 from kubelab.cluster.version import version_info
 from kubelab.tools import kubectl_path
+from tests.fake_strategies import (
+    Binding,
+    Deployment,
+    HorizontalPodAutoscalerV1,
+    HorizontalPodAutoscalerV2,
+    Namespace,
+)
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
@@ -35,44 +42,6 @@ class Pod(ResourceStrategy):
     short_names = ("po",)
     categories = ("all",)
     subresources = ("status", "log", "exec", "eviction", "binding")
-
-
-class Namespace(ResourceStrategy):
-    kind = "Namespace"
-    plural = "namespaces"
-    namespaced = False
-    short_names = ("ns",)
-    subresources = ("status", "finalize")
-    verbs = ("create", "delete", "get", "list", "patch", "update", "watch")
-
-
-class Binding(ResourceStrategy):
-    kind = "Binding"
-    plural = "bindings"
-    verbs = ("create",)
-
-
-class Deployment(ResourceStrategy):
-    group = "apps"
-    kind = "Deployment"
-    plural = "deployments"
-    short_names = ("deploy",)
-    categories = ("all",)
-    subresources = ("status", "scale")
-
-
-class HorizontalPodAutoscalerV2(ResourceStrategy):
-    group = "autoscaling"
-    version = "v2"
-    kind = "HorizontalPodAutoscaler"
-    plural = "horizontalpodautoscalers"
-    short_names = ("hpa",)
-    categories = ("all",)
-    subresources = ("status",)
-
-
-class HorizontalPodAutoscalerV1(HorizontalPodAutoscalerV2):
-    version = "v1"
 
 
 class Widget(ResourceStrategy):

@@ -7,6 +7,15 @@ import pytest
 from kubelab.cluster.api import discovery
 from kubelab.cluster.resources.base import ResourceStrategy
 from kubelab.cluster.resources.registry import Registry
+from tests.fake_strategies import (
+    Binding,
+    Deployment,
+    HorizontalPodAutoscalerV1,
+    HorizontalPodAutoscalerV2,
+    Namespace,
+    Node,
+    ServiceAccount,
+)
 
 
 class Pod(ResourceStrategy):
@@ -27,63 +36,10 @@ class Pod(ResourceStrategy):
     )
 
 
-class Namespace(ResourceStrategy):
-    kind = "Namespace"
-    plural = "namespaces"
-    namespaced = False
-    short_names = ("ns",)
-    subresources = ("status", "finalize")
-    verbs = ("create", "delete", "get", "list", "patch", "update", "watch")
-
-
-class Node(ResourceStrategy):
-    kind = "Node"
-    plural = "nodes"
-    namespaced = False
-    short_names = ("no",)
-    subresources = ("status", "proxy")
-
-
-class Binding(ResourceStrategy):
-    kind = "Binding"
-    plural = "bindings"
-    verbs = ("create",)
-
-
-class ServiceAccount(ResourceStrategy):
-    kind = "ServiceAccount"
-    plural = "serviceaccounts"
-    short_names = ("sa",)
-    subresources = ("token",)
-
-
 class ConfigMap(ResourceStrategy):
     kind = "ConfigMap"
     plural = "configmaps"
     short_names = ("cm",)
-
-
-class Deployment(ResourceStrategy):
-    group = "apps"
-    kind = "Deployment"
-    plural = "deployments"
-    short_names = ("deploy",)
-    categories = ("all",)
-    subresources = ("status", "scale")
-
-
-class HorizontalPodAutoscalerV2(ResourceStrategy):
-    group = "autoscaling"
-    version = "v2"
-    kind = "HorizontalPodAutoscaler"
-    plural = "horizontalpodautoscalers"
-    short_names = ("hpa",)
-    categories = ("all",)
-    subresources = ("status",)
-
-
-class HorizontalPodAutoscalerV1(HorizontalPodAutoscalerV2):
-    version = "v1"
 
 
 class TokenReview(ResourceStrategy):

@@ -15,6 +15,16 @@ from openapi_spec_validator.validation import keywords
 from kubelab.cluster.api import openapi
 from kubelab.cluster.resources.base import ResourceStrategy
 from kubelab.cluster.resources.registry import Registry
+from tests.fake_strategies import (
+    Binding,
+    Deployment,
+    Namespace,
+    Node,
+    ServiceAccount,
+)
+from tests.fake_strategies import (
+    HorizontalPodAutoscalerV2 as HorizontalPodAutoscaler,
+)
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 REF = "#/components/schemas/"
@@ -37,48 +47,6 @@ class Pod(ResourceStrategy):
         "resize",
     )
     returns_deleted_object = True
-
-
-class Namespace(ResourceStrategy):
-    kind = "Namespace"
-    plural = "namespaces"
-    namespaced = False
-    subresources = ("status", "finalize")
-    verbs = ("create", "delete", "get", "list", "patch", "update", "watch")
-
-
-class Node(ResourceStrategy):
-    kind = "Node"
-    plural = "nodes"
-    namespaced = False
-    subresources = ("status", "proxy")
-
-
-class ServiceAccount(ResourceStrategy):
-    kind = "ServiceAccount"
-    plural = "serviceaccounts"
-    subresources = ("token",)
-
-
-class Binding(ResourceStrategy):
-    kind = "Binding"
-    plural = "bindings"
-    verbs = ("create",)
-
-
-class Deployment(ResourceStrategy):
-    group = "apps"
-    kind = "Deployment"
-    plural = "deployments"
-    subresources = ("status", "scale")
-
-
-class HorizontalPodAutoscaler(ResourceStrategy):
-    group = "autoscaling"
-    version = "v2"
-    kind = "HorizontalPodAutoscaler"
-    plural = "horizontalpodautoscalers"
-    subresources = ("status",)
 
 
 WIDGET_SCHEMA = {
