@@ -304,6 +304,18 @@ def _node_type(schema: Schema) -> str:
     return str(schema.get("type") or "")
 
 
+def has_rules(schema: Any) -> bool:
+    """Whether a schema holds any ``x-kubernetes-validations`` at all (without them there is
+    no CEL validator, and nothing for an invalid object to leave unchecked)."""
+    if isinstance(schema, dict):
+        if schema.get("x-kubernetes-validations"):
+            return True
+        return any(has_rules(item) for item in schema.values())
+    if isinstance(schema, list):
+        return any(has_rules(item) for item in schema)
+    return False
+
+
 def validate(
     value: Any, old: Any, schema: Schema | None, path: str = "", resource_root: bool = True
 ) -> list[FieldError]:

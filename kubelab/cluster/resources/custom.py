@@ -370,6 +370,8 @@ class CustomResourceStrategy(ResourceStrategy):
     def _with_rules(
         self, found: list[FieldError], obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[FieldError]:
+        if not cel.has_rules(self.schema):
+            return found
         if any(error.type in _BLOCKING for error in found):
             return [
                 *found,

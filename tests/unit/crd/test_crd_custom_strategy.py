@@ -138,6 +138,18 @@ def test_validation_blocks_cel_rules_on_broken_objects():
     ]
 
 
+def test_without_rules_nothing_is_left_unchecked():
+    """A schema with no x-kubernetes-validations has no CEL validator, so a broken object gets
+    only its own errors."""
+    definition = crd()
+    schema = copy.deepcopy(SCHEMA)
+    del schema["properties"]["spec"]["x-kubernetes-validations"]
+    definition["spec"]["versions"][0]["schema"] = {"openAPIV3Schema": schema}
+    assert [str(e) for e in strategy(definition).validate(widget(size="huge"))] == [
+        'spec.size: Unsupported value: "huge": supported values: "small", "large"'
+    ]
+
+
 def test_scale_paths_must_hold_non_negative_integers():
     served = strategy()
     assert [str(e) for e in served.validate(widget(replicas=-1))] == [
