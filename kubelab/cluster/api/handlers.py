@@ -197,7 +197,7 @@ async def _dispatch(request: web.Request, api: ObjectAPI, target: Target) -> web
         raise errors.method_not_allowed(method, strategy.kind)
     if target.subresource == "scale":
         return await _scale(request, api, target)
-    if target.subresource not in ("", "status", "finalize"):
+    if target.subresource not in ("", "status", "finalize", "ephemeralcontainers"):
         raise errors.method_not_allowed(method, strategy.kind)
     if target.subresource == "finalize" and method != "PUT":
         raise errors.method_not_allowed(method, strategy.kind)

@@ -362,6 +362,13 @@ class ObjectAPI:
                 del obj["spec"]["finalizers"]
             meta = _meta(obj)
             self._validate(strategy, obj, strategy.validate_update(obj, old))
+        elif subresource == "ephemeralcontainers":
+            strategy.prepare_for_ephemeral_update(obj, old)  # type: ignore[attr-defined]
+            self._validate(
+                strategy,
+                obj,
+                strategy.validate_ephemeral_update(obj, old),  # type: ignore[attr-defined]
+            )
         elif subresource == "status":
             strategy.prepare_for_status_update(obj, old)
             problems = strategy.validate_status_update(obj, old)

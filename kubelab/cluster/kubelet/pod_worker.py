@@ -109,13 +109,20 @@ class PodWorker:
         return self.pod.get("spec", {})
 
     def _container_spec(self, name: str) -> dict[str, Any]:
-        for spec in (self.spec.get("initContainers") or []) + (self.spec.get("containers") or []):
-            if spec["name"] == name:
-                return spec
+        for kind in ("initContainers", "containers", "ephemeralContainers"):
+            for spec in self.spec.get(kind) or []:
+                if spec["name"] == name:
+                    return spec
         raise KeyError(name)
 
     def _field_path(self, record: ContainerRecord) -> str:
-        kind = "initContainers" if record.init else "containers"
+        kind = (
+            "ephemeralContainers"
+            if record.ephemeral
+            else "initContainers"
+            if record.init
+            else "containers"
+        )
         return f"spec.{kind}{{{record.name}}}"
 
     def _event(self, record: ContainerRecord | None, kind: str, reason: str, message: str) -> None:
@@ -135,6 +142,7 @@ class PodWorker:
             self.deleting.set()
         elif not self.record.pod_reason:
             self._restart_redefined()
+            self._start_ephemeral()
         self._wake()
 
     def _wake(self) -> None:
@@ -166,6 +174,20 @@ class PodWorker:
             if remaining <= 0:
                 return "elapsed"
             await self._wait_for_update(remaining * self.clock.time_scale)
+
+    def _start_ephemeral(self) -> None:
+        """Run each ephemeral container added since the last sync, once (``kubectl debug``);
+        they join the pod's network as soon as it has one."""
+        if self.netns is None:
+            return
+        known = {record.name for record in self.record.ephemeral_containers}
+        for spec in self.spec.get("ephemeralContainers") or []:
+            if spec["name"] in known:
+                continue
+            record = ContainerRecord(name=spec["name"], image=spec.get("image", ""), ephemeral=True)
+            self.record.ephemeral_containers.append(record)
+            self._tasks.append(asyncio.create_task(self._run_once(record)))
+        self.publish()
 
     def _restart_redefined(self) -> None:
         """Restart each running container whose spec changed, as the kubelet does when a
@@ -221,6 +243,7 @@ class PodWorker:
     async def run(self) -> None:
         try:
             if await self._start_sandbox():
+                self._start_ephemeral()
                 self._tasks.append(asyncio.create_task(self._enforce_deadline()))
                 self._tasks.append(asyncio.create_task(self._start_containers()))
             await self.deleting.wait()
@@ -459,7 +482,8 @@ class PodWorker:
     def _record_stopped(self) -> None:
         """Record the end of the containers the kubelet itself stopped (their supervisors are
         gone by then), without writing the status yet."""
-        for record in self.record.init_containers + self.record.containers:
+        records = self.record.init_containers + self.record.containers
+        for record in records + self.record.ephemeral_containers:
             container = self.containers.get(record.name)
             if record.state == "running" and container is not None and container.status:
                 self._record_end(record, container.status)

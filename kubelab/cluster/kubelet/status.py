@@ -35,6 +35,8 @@ class ContainerRecord:
     #: Whether this container has ever been started (for "stopped" phase accounting).
     ever_ran: bool = False
     sidecar: bool = False
+    #: Added to the running pod by ``kubectl debug``: runs once, never counts for the phase.
+    ephemeral: bool = False
 
     def terminated_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -88,6 +90,7 @@ class PodRecord:
 
     init_containers: list[ContainerRecord] = field(default_factory=list)
     containers: list[ContainerRecord] = field(default_factory=list)
+    ephemeral_containers: list[ContainerRecord] = field(default_factory=list)
     sandbox_ready: bool = False
     start_time: str | None = None
     pod_ip: str | None = None
@@ -100,7 +103,7 @@ class PodRecord:
     terminal: bool = False
 
     def record(self, name: str) -> ContainerRecord | None:
-        for record in self.init_containers + self.containers:
+        for record in self.init_containers + self.containers + self.ephemeral_containers:
             if record.name == name:
                 return record
         return None
@@ -252,6 +255,8 @@ def pod_status(pod: dict[str, Any], record: PodRecord, now: str, qos_class: str)
     if record.init_containers:
         status["initContainerStatuses"] = [c.to_status() for c in record.init_containers]
     status["containerStatuses"] = [c.to_status() for c in record.containers]
+    if record.ephemeral_containers:
+        status["ephemeralContainerStatuses"] = [c.to_status() for c in record.ephemeral_containers]
     if record.pod_reason:
         status["reason"] = record.pod_reason
         status["message"] = record.pod_message or ""

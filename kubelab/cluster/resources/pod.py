@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from kubelab.cluster.api.errors import FieldError, forbidden_field, invalid, required
+from kubelab.cluster.resources import ephemeral
 from kubelab.cluster.resources.base import AGE_COLUMN, NAME_COLUMN, Column, ResourceStrategy
 from kubelab.cluster.resources.podspec import (
     FIELD_IMMUTABLE,
@@ -133,6 +134,16 @@ class PodStrategy(ResourceStrategy):
         status = obj.setdefault("status", {})
         if not status.get("qosClass") and (old.get("status") or {}).get("qosClass"):
             status["qosClass"] = old["status"]["qosClass"]
+
+    def prepare_for_ephemeral_update(self, obj: dict[str, Any], old: dict[str, Any]) -> None:
+        """``pods/{name}/ephemeralcontainers`` changes the ephemeral containers only."""
+        ephemeral.keep_only_ephemeral_changes(obj, old)
+        default_pod_spec(obj["spec"])
+
+    def validate_ephemeral_update(
+        self, obj: dict[str, Any], old: dict[str, Any]
+    ) -> list[FieldError]:
+        return ephemeral.update_errors(obj, old)
 
     def validate(self, obj: dict[str, Any]) -> list[FieldError]:
         """``ValidatePodCreate``."""
