@@ -20,6 +20,8 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
+from tests.crd_manifests import crd_manifest, served_version
+
 PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 RETURNED_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
@@ -166,54 +168,25 @@ def without_zero_scalars(schema: Any) -> Any:
 def gadgets(kubectl: Any) -> Iterator[str]:
     """A CRD ``Gadget`` in a fresh group; yields the group and deletes the CRD afterwards."""
     group = f"t{uuid.uuid4().hex[:8]}.example.com"
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"gadgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"kind": "Gadget", "plural": "gadgets", "singular": "gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "required": ["size", "note"],
-                                    "properties": {
-                                        "size": {
-                                            "type": "integer",
-                                            "minimum": 1,
-                                            "maximum": 9,
-                                            "default": 3,
-                                        },
-                                        "colour": {"type": "string", "enum": ["red", "blue"]},
-                                        "note": {"type": "string", "nullable": True},
-                                        "tags": {"type": "array", "items": {"type": "string"}},
-                                        "labels": {
-                                            "type": "object",
-                                            "additionalProperties": {"type": "string"},
-                                        },
-                                        "free": {
-                                            "type": "object",
-                                            "x-kubernetes-preserve-unknown-fields": True,
-                                            "properties": {"known": {"type": "string"}},
-                                        },
-                                    },
-                                }
-                            },
-                        }
-                    },
-                }
-            ],
+    spec = {
+        "type": "object",
+        "required": ["size", "note"],
+        "properties": {
+            "size": {"type": "integer", "minimum": 1, "maximum": 9, "default": 3},
+            "colour": {"type": "string", "enum": ["red", "blue"]},
+            "note": {"type": "string", "nullable": True},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "free": {
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": True,
+                "properties": {"known": {"type": "string"}},
+            },
         },
     }
+    names = {"kind": "Gadget", "plural": "gadgets", "singular": "gadget"}
+    schema = {"type": "object", "properties": {"spec": spec}}
+    crd = crd_manifest(group, names, [served_version(schema)])
     kubectl("apply", "-f", "-", input=json.dumps(crd))
     kubectl("wait", "--for=condition=Established", f"crd/gadgets.{group}", "--timeout=30s")
     yield group
@@ -376,24 +349,8 @@ def test_the_document_follows_custom_resource_definitions(api_client, kubectl):
     group = f"t{uuid.uuid4().hex[:8]}.example.com"
     name = f"{'.'.join(reversed(group.split('.')))}.v1.Sprocket"
     fetch(api_client, PROTOBUF)
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"sprockets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Cluster",
-            "names": {"kind": "Sprocket", "plural": "sprockets"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object"}},
-                }
-            ],
-        },
-    }
+    names = {"kind": "Sprocket", "plural": "sprockets"}
+    crd = crd_manifest(group, names, [served_version({"type": "object"})], scope="Cluster")
     kubectl("apply", "-f", "-", input=json.dumps(crd))
     try:
         wait_for_definition(api_client, name)

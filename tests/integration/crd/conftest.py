@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.crd_manifests import crd_manifest, served_version
 from tests.polling import eventually
 
 
@@ -58,45 +59,32 @@ WIDGET_SCHEMA: dict[str, Any] = {
 }
 
 
-def widget_crd(group: str, **version_fields: Any) -> dict[str, Any]:
+def widget_crd(group: str) -> dict[str, Any]:
     """A namespaced ``Widget`` kind with status and scale subresources and printer columns."""
-    version = {
-        "name": "v1",
-        "served": True,
-        "storage": True,
-        "schema": {"openAPIV3Schema": WIDGET_SCHEMA},
-        "subresources": {
+    version = served_version(
+        WIDGET_SCHEMA,
+        subresources={
             "status": {},
             "scale": {
                 "specReplicasPath": ".spec.replicas",
                 "statusReplicasPath": ".status.replicas",
             },
         },
-        "additionalPrinterColumns": [
+        additionalPrinterColumns=[
             {"name": "Size", "type": "string", "jsonPath": ".spec.size"},
             {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
             {"name": "Phase", "type": "string", "jsonPath": ".status.phase", "priority": 1},
             {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
         ],
-        **version_fields,
+    )
+    names = {
+        "plural": "widgets",
+        "singular": "widget",
+        "kind": "Widget",
+        "shortNames": [short_name(group)],
+        "categories": ["all"],
     }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {
-                "plural": "widgets",
-                "singular": "widget",
-                "kind": "Widget",
-                "shortNames": [short_name(group)],
-                "categories": ["all"],
-            },
-            "versions": [version],
-        },
-    }
+    return crd_manifest(group, names, [version])
 
 
 class CRDKit:

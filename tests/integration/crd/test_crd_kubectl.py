@@ -8,6 +8,8 @@ import re
 
 import yaml
 
+from tests.crd_manifests import crd_manifest, served_version
+
 
 def test_a_new_crd_is_established_and_listed(crds, kubectl, group):
     name = crds.install(crds.widget(group))
@@ -353,30 +355,12 @@ def test_conflicting_names_are_not_accepted(crds, kubectl, group):
 
 
 def test_an_invalid_crd_is_refused_with_upstream_texts(kubectl, group):
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"things.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "things", "kind": "Thing"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {"spec": {"properties": {"n": {"type": "integer"}}}},
-                        }
-                    },
-                },
-                {"name": "v2", "served": True, "storage": True},
-            ],
-        },
+    untyped_spec = {
+        "type": "object",
+        "properties": {"spec": {"properties": {"n": {"type": "integer"}}}},
     }
+    versions = [served_version(untyped_spec), {"name": "v2", "served": True, "storage": True}]
+    crd = crd_manifest(group, {"plural": "things", "kind": "Thing"}, versions)
     result = kubectl.run("apply", "-f", "-", input=yaml.safe_dump(crd), check=False)
     assert f'The CustomResourceDefinition "things.{group}" is invalid:' in result.stderr
     assert "* spec.versions[1].schema.openAPIV3Schema: Required value" in result.stderr
