@@ -181,13 +181,13 @@ class PodWorker:
         if self.netns is None:
             return
         known = {record.name for record in self.record.ephemeral_containers}
-        for spec in self.spec.get("ephemeralContainers") or []:
-            if spec["name"] in known:
-                continue
+        added = [s for s in self.spec.get("ephemeralContainers") or [] if s["name"] not in known]
+        for spec in added:
             record = ContainerRecord(name=spec["name"], image=spec.get("image", ""), ephemeral=True)
             self.record.ephemeral_containers.append(record)
             self._tasks.append(asyncio.create_task(self._run_once(record)))
-        self.publish()
+        if added:
+            self.publish()
 
     def _restart_redefined(self) -> None:
         """Restart each running container whose spec changed, as the kubelet does when a

@@ -38,7 +38,7 @@ def keep_only_ephemeral_changes(obj: dict[str, Any], old: dict[str, Any]) -> Non
     wanted = (obj.get("spec") or {}).get("ephemeralContainers")
     metadata = obj.get("metadata") or {}
     obj.clear()
-    obj.update({key: value for key, value in old.items()})
+    obj.update(old)
     obj["metadata"] = {**old.get("metadata", {})}
     if "resourceVersion" in metadata:
         obj["metadata"]["resourceVersion"] = metadata["resourceVersion"]
